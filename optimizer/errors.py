@@ -1,0 +1,59 @@
+"""Exception families and the exit code each one maps to (DESIGN §5).
+
+`UserError` and its subclasses are the user's to fix (bad input, infeasible
+policy, no solution in time); the command line prints their message and exits
+with their code, never a traceback. Anything else is a bug and exits 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class UserError(Exception):
+    """A problem with the user's input or request; exit code 2."""
+
+    exit_code = 2
+
+
+class InfeasiblePolicy(UserError):
+    """The policy leaves no feasible plan; exit code 3."""
+
+    exit_code = 3
+
+
+class NoSolution(UserError):
+    """The solver found no plan within its limits; exit code 4."""
+
+    exit_code = 4
+
+
+class InternalError(Exception):
+    """A bug or a broken invariant (e.g. a plan that fails its check); exit code 1."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Located:
+    """One problem in an input file: where it is and what is wrong."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+    got: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = f" {self.path}:" if self.path else ""
+        got = f" (got {self.got})" if self.got is not None else ""
+        return f"{where}:{field} {self.message}{got}"
+
+
+class ScenarioError(UserError):
+    """A scenario file is invalid; carries every problem found, each with its location."""
+
+    def __init__(self, problems: list[Located]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

@@ -1,0 +1,465 @@
+"""The scenario file as pydantic models (DESIGN §3).
+
+The models are the single source of truth for what a scenario file may say:
+the loader validates against them and `sourcing schema` prints their JSON
+Schema. All models are frozen and strict: unknown keys are errors, numbers
+must be numbers (a quoted "100" is not silently read as 100), and NaN or
+infinity are rejected.
+
+Cross-references (an offer for an unknown material, an effect naming an
+unknown supplier, per-period lists of the wrong length, ...) are checked after
+the fields, by `Scenario`'s model validator; each problem carries the field
+path it belongs to, so that the loader can point at the right line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+MAX_OUTCOMES_WITHOUT_SAMPLING = 4096
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=100)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+TariffRate = Annotated[float, Field(ge=0.0, le=10.0)]
+PerPeriod = NonNeg | list[NonNeg]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        validate_default=False,
+    )
+
+
+class Horizon(_Strict):
+    """Planning horizon: `periods` periods of `period_days` days."""
+
+    periods: int = Field(ge=1, le=1000, description="Number of planning periods (>= 1).")
+    period_days: float = Field(
+        30, gt=0, le=3660, description="Length of one period [days]; default 30."
+    )
+    start: dt.date | None = Field(
+        None,
+        strict=False,
+        description="Calendar date of day 0 of the plan (YYYY-MM-DD); optional, used to date "
+        "orders.",
+    )
+
+
+class Material(_Strict):
+    """A material the buyer needs, with its demand and what running short costs."""
+
+    demand: PerPeriod = Field(
+        description="Demand per period [quantity_unit/period]: a number, or a list of "
+        "`periods` numbers."
+    )
+    shortage_cost: NonNeg = Field(
+        description="Cost of each unit of demand not met (lost) [currency/quantity_unit]."
+    )
+    initial_inventory: NonNeg = Field(0, description="Stock at day 0 [quantity_unit].")
+    inbound: list[NonNeg] = Field(
+        default_factory=list,
+        description="Arrivals already ordered, per period [quantity_unit/period]; a list no "
+        "longer than `periods` (missing periods are 0).",
+    )
+    holding_cost: NonNeg = Field(
+        0, description="Cost per unit held at the end of a period [currency/quantity_unit/period]."
+    )
+    safety_stock: NonNeg = Field(
+        0, description="Target stock at the end of each period [quantity_unit]."
+    )
+    safety_stock_penalty: NonNeg | None = Field(
+        None,
+        description="Cost per unit below the safety stock, per period "
+        "[currency/quantity_unit/period]; default shortage_cost / 10.",
+    )
+
+    @property
+    def penalty_below_safety_stock(self) -> float:
+        """Per-unit, per-period cost of falling below the safety stock."""
+        if self.safety_stock_penalty is not None:
+            return self.safety_stock_penalty
+        return self.shortage_cost / 10.0
+
+
+class Country(_Strict):
+    """Defaults for the suppliers of one country."""
+
+    tariff: TariffRate = Field(
+        0,
+        description="Import tariff as a fraction of the price (0.25 = 25%; a rate may exceed "
+        "1, e.g. 1.45 = 145%) [fraction].",
+    )
+    risk: Fraction = Field(0, description="Risk score from 0 (safe) to 1 [score].")
+
+
+class Offer(_Strict):
+    """What one supplier offers of one material."""
+
+    price: PerPeriod = Field(
+        description="Price per unit, ex works [currency/quantity_unit]: a number or a list of "
+        "`periods` numbers."
+    )
+    capacity: PerPeriod = Field(
+        description="Most that can arrive per period [quantity_unit/period]: a number or a list "
+        "of `periods` numbers."
+    )
+    min_order: NonNeg = Field(
+        0,
+        description="If anything arrives in a period, at least this much [quantity_unit]; "
+        "default 0 (no minimum).",
+    )
+
+
+class Supplier(_Strict):
+    """A supplier, its terms and its offers per material."""
+
+    country: Id = Field(description="Country code of the supplier, e.g. CN, AU, US.")
+    risk: Fraction | None = Field(
+        None, description="Risk score 0..1 [score]; default: the country's risk, else 0."
+    )
+    tariff: TariffRate | None = Field(
+        None,
+        description="Tariff as a fraction of price [fraction]; default: the country's tariff, "
+        "else 0.",
+    )
+    freight: NonNeg = Field(0, description="Freight per unit [currency/quantity_unit].")
+    lead_time_days: NonNeg = Field(0, description="Production plus transport time [days].")
+    license_delay_days: NonNeg = Field(
+        0, description="Export licence wait [days] (45 working days is about 63 calendar days)."
+    )
+    fixed_cost: NonNeg = Field(
+        0, description="One-off cost if the supplier is used at all [currency]."
+    )
+    max_share: Fraction | None = Field(
+        None,
+        description="Largest share of a material from this supplier [fraction]; overrides "
+        "policy.max_supplier_share.",
+    )
+    offers: dict[Id, Offer] = Field(
+        min_length=1, description="Offers per material id (at least one)."
+    )
+
+
+class Policy(_Strict):
+    """The company's risk policy. Every field is optional."""
+
+    delay_cost_per_day: NonNeg = Field(
+        0,
+        description="Delay penalty per unit per day of lead time plus licence delay "
+        "[currency/quantity_unit/day].",
+    )
+    max_supplier_share: Fraction | None = Field(
+        None, description="Single-source limit: largest share of a material per supplier."
+    )
+    min_suppliers: int | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        description="At least this many suppliers per material with planned volume.",
+    )
+    min_supplier_share: Fraction = Field(
+        0.1,
+        description="Share each of the `min_suppliers` must carry at least [fraction]; "
+        "default 0.1.",
+    )
+    max_country_share: dict[Id, Fraction] = Field(
+        default_factory=dict,
+        description="Per country code: largest share of each material [fraction].",
+    )
+    max_average_risk: Fraction | None = Field(
+        None, description="Largest volume-weighted mean supplier risk per material [score]."
+    )
+    share_basis: Literal["horizon", "period"] = Field(
+        "horizon",
+        description="Apply share and risk caps to totals over the horizon, or in every period.",
+    )
+
+
+class Effect(_Strict):
+    """What a disruption or risk event does to a country's or a supplier's offers."""
+
+    country: Id | None = Field(None, description="Country code hit (or `supplier`, not both).")
+    supplier: Id | None = Field(None, description="Supplier id hit (or `country`, not both).")
+    materials: list[Id] | None = Field(
+        None, min_length=1, description="Materials hit; default all."
+    )
+    availability: Fraction = Field(
+        1.0,
+        description="Fraction of planned and spare capacity that is delivered [fraction].",
+    )
+    price_factor: float = Field(
+        1.0, ge=0.0, le=100.0, description="Multiplier on the landed cost [factor]."
+    )
+    from_period: int = Field(1, ge=1, description="First period hit (1-based).")
+    to_period: int | None = Field(None, ge=1, description="Last period hit; default the last.")
+
+
+class Disruption(_Strict):
+    """One of several mutually exclusive disruptions."""
+
+    name: Id = Field(description="Name of the disruption.")
+    probability: Fraction = Field(description="Probability of this disruption [fraction].")
+    effects: list[Effect] = Field(min_length=1, description="What it does.")
+
+
+class Risk(_Strict):
+    """An independent risk event."""
+
+    name: Id = Field(description="Name of the event.")
+    probability: Fraction = Field(
+        description="Chance that it happens within the horizon [fraction]."
+    )
+    effects: list[Effect] = Field(min_length=1, description="What it does.")
+
+
+class Sampling(_Strict):
+    """Draw joint outcomes of the `risks` instead of enumerating them all."""
+
+    scenarios: int = Field(
+        ge=1, le=1_000_000, description="Number of joint outcomes to draw (each 1/N likely)."
+    )
+    seed: int = Field(0, ge=0, description="Random seed; same seed, same scenarios.")
+
+
+class Objective(_Strict):
+    """How costs over scenarios are combined."""
+
+    risk_measure: Literal["expected", "cvar"] = Field(
+        "expected", description="Minimize the expected cost, or expected cost plus CVaR."
+    )
+    cvar_alpha: float = Field(
+        0.9, ge=0.0, lt=1.0, description="CVaR tail level, in [0, 1) [fraction]."
+    )
+    cvar_weight: NonNeg = Field(1.0, description="Weight of the CVaR term [factor].")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A cross-reference problem found after the fields validated."""
+
+    path: tuple[str | int, ...]
+    message: str
+    got: Any = None
+
+
+class ReferenceErrors(ValueError):
+    """Several cross-reference problems; raised by `Scenario`'s model validator."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{'.'.join(map(str, p.path))}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+class Scenario(_Strict):
+    """A sourcing scenario: materials, suppliers, policy and what can go wrong."""
+
+    name: Id = Field(description="Name of the scenario (letters, digits, - and _).")
+    title: str | None = Field(None, description="Human title.")
+    description: str | None = Field(None, description="What the scenario asks.")
+    extends: str | None = Field(
+        None,
+        exclude=True,
+        description="Parent scenario file, relative to this file; this file wins on merge.",
+    )
+    currency: str = Field("USD", min_length=1, max_length=20, description="Currency of money.")
+    quantity_unit: str = Field(
+        "t", min_length=1, max_length=20, description="Unit of quantities."
+    )
+    horizon: Horizon
+    materials: dict[Id, Material] = Field(min_length=1, description="Materials by id.")
+    countries: dict[Id, Country] = Field(
+        default_factory=dict, description="Country defaults by country code."
+    )
+    suppliers: dict[Id, Supplier] = Field(min_length=1, description="Suppliers by id.")
+    policy: Policy = Field(default_factory=Policy)
+    disruptions: list[Disruption] = Field(
+        default_factory=list, description="Mutually exclusive disruptions."
+    )
+    risks: list[Risk] = Field(default_factory=list, description="Independent risk events.")
+    sampling: Sampling | None = Field(None, description="With `risks`: draw outcomes.")
+    spot_premium: NonNeg = Field(
+        0.5,
+        le=100,
+        description="Spot price = landed price * (1 + spot_premium) [fraction]; default 0.5.",
+    )
+    objective: Objective = Field(default_factory=Objective)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Scenario:
+        problems = list(reference_problems(self))
+        if problems:
+            raise ReferenceErrors(problems)
+        return self
+
+    # Convenience accessors used by the model and the checker.
+    def supplier_risk(self, supplier_id: str) -> float:
+        """Risk score of a supplier: its own, else its country's, else 0."""
+        sup = self.suppliers[supplier_id]
+        if sup.risk is not None:
+            return sup.risk
+        country = self.countries.get(sup.country)
+        return country.risk if country else 0.0
+
+    def supplier_tariff(self, supplier_id: str) -> float:
+        """Tariff rate of a supplier: its own, else its country's, else 0."""
+        sup = self.suppliers[supplier_id]
+        if sup.tariff is not None:
+            return sup.tariff
+        country = self.countries.get(sup.country)
+        return country.tariff if country else 0.0
+
+    def supplier_max_share(self, supplier_id: str) -> float | None:
+        """Single-source cap of a supplier: its own, else the policy's, else none."""
+        sup = self.suppliers[supplier_id]
+        if sup.max_share is not None:
+            return sup.max_share
+        return self.policy.max_supplier_share
+
+
+def per_period(value: float | list[float], periods: int) -> list[float]:
+    """Expand a per-period value (a number or a list) to a list of `periods` floats."""
+    if isinstance(value, list):
+        return [float(v) for v in value]
+    return [float(value)] * periods
+
+
+def _check_list(
+    value: object, periods: int, path: tuple[str | int, ...], exact: bool = True
+) -> Iterator[Problem]:
+    if not isinstance(value, list):
+        return
+    n = len(value)
+    if exact and n != periods:
+        yield Problem(path, f"needs one value per period: {periods} values, found {n}", value)
+    elif not exact and n > periods:
+        yield Problem(path, f"has {n} values but the horizon has only {periods} periods", value)
+
+
+def reference_problems(sc: Scenario) -> Iterator[Problem]:  # noqa: C901 - a flat list of checks
+    """Yield every cross-reference problem of a scenario whose fields are valid."""
+    periods = sc.horizon.periods
+    countries_used = {s.country for s in sc.suppliers.values()}
+    offered: dict[str, int] = {}
+
+    for mid, mat in sc.materials.items():
+        yield from _check_list(mat.demand, periods, ("materials", mid, "demand"))
+        yield from _check_list(mat.inbound, periods, ("materials", mid, "inbound"), exact=False)
+
+    for sid, sup in sc.suppliers.items():
+        for mid, offer in sup.offers.items():
+            base = ("suppliers", sid, "offers", mid)
+            if mid not in sc.materials:
+                yield Problem(
+                    base, f"offer for unknown material {mid!r}{_known(sc.materials)}", mid
+                )
+            else:
+                offered[mid] = offered.get(mid, 0) + 1
+            yield from _check_list(offer.price, periods, (*base, "price"))
+            yield from _check_list(offer.capacity, periods, (*base, "capacity"))
+
+    for code in sc.policy.max_country_share:
+        if code not in countries_used:
+            yield Problem(
+                ("policy", "max_country_share", code),
+                f"no supplier is in country {code!r}{_known(countries_used)}",
+                code,
+            )
+
+    if sc.disruptions and sc.risks:
+        yield Problem(("risks",), "use either `disruptions` or `risks`, not both")
+    if sc.sampling is not None and not sc.risks:
+        yield Problem(("sampling",), "`sampling` draws outcomes of `risks`; there are no risks")
+    if sc.risks and sc.sampling is None and len(sc.risks) > math.log2(
+        MAX_OUTCOMES_WITHOUT_SAMPLING
+    ):
+        yield Problem(
+            ("risks",),
+            f"{len(sc.risks)} risks have 2^{len(sc.risks)} joint outcomes, more than "
+            f"{MAX_OUTCOMES_WITHOUT_SAMPLING}; add `sampling: {{scenarios: N}}`",
+            len(sc.risks),
+        )
+    total = math.fsum(d.probability for d in sc.disruptions)
+    if total > 1 + 1e-12:
+        yield Problem(
+            ("disruptions",),
+            f"probabilities sum to {total:g}, above 1 (the rest of 1 is the undisrupted case)",
+            total,
+        )
+
+    for key, events in (("disruptions", sc.disruptions), ("risks", sc.risks)):
+        seen: dict[str, int] = {}
+        for i, event in enumerate(events):
+            if event.name in seen:
+                yield Problem(
+                    (key, i, "name"), f"duplicate name (also item {seen[event.name]})", event.name
+                )
+            seen.setdefault(event.name, i)
+            for j, eff in enumerate(event.effects):
+                yield from _effect_problems(sc, eff, (key, i, "effects", j), countries_used)
+
+
+def _effect_problems(
+    sc: Scenario, eff: Effect, path: tuple[str | int, ...], countries_used: set[str]
+) -> Iterator[Problem]:
+    if (eff.country is None) == (eff.supplier is None):
+        yield Problem(path, "name exactly one of `country` or `supplier`")
+    if eff.country is not None and eff.country not in countries_used:
+        yield Problem(
+            (*path, "country"),
+            f"no supplier is in country {eff.country!r}{_known(countries_used)}",
+            eff.country,
+        )
+    if eff.supplier is not None and eff.supplier not in sc.suppliers:
+        yield Problem(
+            (*path, "supplier"),
+            f"unknown supplier {eff.supplier!r}{_known(sc.suppliers)}",
+            eff.supplier,
+        )
+    for k, mid in enumerate(eff.materials or []):
+        if mid not in sc.materials:
+            yield Problem(
+                (*path, "materials", k), f"unknown material {mid!r}{_known(sc.materials)}", mid
+            )
+    last = eff.to_period if eff.to_period is not None else sc.horizon.periods
+    if eff.to_period is not None and eff.to_period > sc.horizon.periods:
+        yield Problem(
+            (*path, "to_period"),
+            f"must be <= horizon.periods ({sc.horizon.periods})",
+            eff.to_period,
+        )
+    if eff.from_period > last:
+        yield Problem(
+            (*path, "from_period"), f"must be <= to_period ({last})", eff.from_period
+        )
+
+
+def _known(names: object) -> str:
+    """A short hint listing known names (at most five)."""
+    items = sorted(names)  # type: ignore[call-overload]
+    if not items:
+        return ""
+    shown = ", ".join(items[:5]) + (", ..." if len(items) > 5 else "")
+    return f"; known: {shown}"
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of a scenario file, draft-07 (what yaml-language-server reads)."""
+    schema = Scenario.model_json_schema(ref_template="#/definitions/{model}")
+    schema["definitions"] = schema.pop("$defs", {})
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "https://github.com/sourcing/sourcing/scenario.schema.json",
+        **schema,
+    }
