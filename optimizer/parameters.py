@@ -1,0 +1,240 @@
+"""Scenario -> the index sets and derived parameters of DESIGN §4.
+
+Everything here is plain arithmetic on a validated `Scenario`, with entities
+sorted by id so that the model (and its answer) does not depend on the order
+in which the file lists them:
+
+- landed cost `l[s,m,t] = price * (1 + tariff) + freight`
+- delay days `d[s] = lead_time_days + license_delay_days`
+- earliest arrival period `e[s] = floor(d[s] / period_days) + 1`
+- the scenario set `w` (w0 plus one per disruption, or the joint outcomes of
+  independent risks, enumerated or sampled) with availability `a` and price
+  factor `g` per offer and period.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.scenario import Effect, Scenario, per_period
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One scenario w: its probability and where availability or prices differ from 1.
+
+    `avail` and `price` are arrays of shape (offers, periods); `spot` is False
+    only for w0, the outcome in which nothing happens (no spot buys there).
+    """
+
+    name: str
+    probability: float
+    events: tuple[str, ...]
+    avail: np.ndarray
+    price: np.ndarray
+    spot: bool
+
+    @property
+    def is_base(self) -> bool:
+        """True for w0, the outcome in which no disruption or event happens."""
+        return not self.spot
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Sorted index sets and derived arrays of a scenario (DESIGN §4).
+
+    Offers are the (supplier, material) pairs, sorted by supplier then
+    material; arrays indexed by offer have the offer index first. Periods are
+    0-based in arrays (period t of §4 is column t-1).
+    """
+
+    scenario: Scenario
+    materials: tuple[str, ...]
+    suppliers: tuple[str, ...]
+    offers: tuple[tuple[str, str], ...]
+    offer_supplier: np.ndarray  # (O,) supplier index of each offer
+    offer_material: np.ndarray  # (O,) material index of each offer
+    periods: int
+    period_days: float
+    demand: np.ndarray  # (M, T)
+    inbound: np.ndarray  # (M, T)
+    initial: np.ndarray  # (M,)
+    holding: np.ndarray  # (M,)
+    shortage_cost: np.ndarray  # (M,)
+    safety_stock: np.ndarray  # (M,)
+    safety_penalty: np.ndarray  # (M,)
+    price: np.ndarray  # (O, T)
+    capacity: np.ndarray  # (O, T)
+    min_order: np.ndarray  # (O,)
+    landed: np.ndarray  # (O, T) price * (1 + tariff) + freight
+    delay_days: np.ndarray  # (S,) lead time + licence delay
+    earliest: np.ndarray  # (S,) first period (1-based) anything can arrive
+    risk: np.ndarray  # (S,)
+    tariff: np.ndarray  # (S,)
+    freight: np.ndarray  # (S,)
+    fixed_cost: np.ndarray  # (S,)
+    max_share: np.ndarray  # (S,) single-source cap, nan when none
+    country: tuple[str, ...]  # (S,) country code per supplier
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def delay_cost(self) -> np.ndarray:
+        """Delay penalty per unit of each offer: delay_cost_per_day * d[s] (O,)."""
+        per_day = self.scenario.policy.delay_cost_per_day
+        return per_day * self.delay_days[self.offer_supplier]
+
+    def deliverable(self) -> np.ndarray:
+        """(O, T) True where planned arrivals may exist: t >= e[s] and capacity > 0."""
+        t = np.arange(1, self.periods + 1)
+        early = t[None, :] >= self.earliest[self.offer_supplier][:, None]
+        return early & (self.capacity > 0)
+
+    def offers_of(self, material: int) -> np.ndarray:
+        """Offer indices of one material."""
+        return np.flatnonzero(self.offer_material == material)
+
+
+def build_parameters(sc: Scenario) -> Parameters:
+    """Derive the sorted index sets and arrays of DESIGN §4 from a scenario."""
+    periods = sc.horizon.periods
+    materials = tuple(sorted(sc.materials))
+    suppliers = tuple(sorted(sc.suppliers))
+    mat_index = {m: i for i, m in enumerate(materials)}
+    sup_index = {s: i for i, s in enumerate(suppliers)}
+    offers = tuple((s, m) for s in suppliers for m in sorted(sc.suppliers[s].offers))
+
+    def by_material(attr: str) -> np.ndarray:
+        return np.array([float(getattr(sc.materials[m], attr)) for m in materials])
+
+    demand = np.array([per_period(sc.materials[m].demand, periods) for m in materials])
+    inbound = np.zeros((len(materials), periods))
+    for i, m in enumerate(materials):
+        arrivals = sc.materials[m].inbound
+        inbound[i, : len(arrivals)] = arrivals
+    price = np.array([per_period(sc.suppliers[s].offers[m].price, periods) for s, m in offers])
+    capacity = np.array(
+        [per_period(sc.suppliers[s].offers[m].capacity, periods) for s, m in offers]
+    )
+    offer_supplier = np.array([sup_index[s] for s, _ in offers], dtype=np.int64)
+    offer_material = np.array([mat_index[m] for _, m in offers], dtype=np.int64)
+    tariff = np.array([sc.supplier_tariff(s) for s in suppliers])
+    freight = np.array([float(sc.suppliers[s].freight) for s in suppliers])
+    delay_days = np.array(
+        [
+            float(sc.suppliers[s].lead_time_days) + float(sc.suppliers[s].license_delay_days)
+            for s in suppliers
+        ]
+    )
+    earliest = np.floor(delay_days / sc.horizon.period_days).astype(np.int64) + 1
+    landed = price * (1.0 + tariff[offer_supplier])[:, None] + freight[offer_supplier][:, None]
+    max_share = np.array(
+        [np.nan if (v := sc.supplier_max_share(s)) is None else v for s in suppliers]
+    )
+    shape = (len(offers), periods)
+    return Parameters(
+        scenario=sc,
+        materials=materials,
+        suppliers=suppliers,
+        offers=offers,
+        offer_supplier=offer_supplier,
+        offer_material=offer_material,
+        periods=periods,
+        period_days=float(sc.horizon.period_days),
+        demand=demand.reshape(len(materials), periods),
+        inbound=inbound,
+        initial=by_material("initial_inventory"),
+        holding=by_material("holding_cost"),
+        shortage_cost=by_material("shortage_cost"),
+        safety_stock=by_material("safety_stock"),
+        safety_penalty=np.array([sc.materials[m].penalty_below_safety_stock for m in materials]),
+        price=price.reshape(shape),
+        capacity=capacity.reshape(shape),
+        min_order=np.array([float(sc.suppliers[s].offers[m].min_order) for s, m in offers]),
+        landed=landed.reshape(shape),
+        delay_days=delay_days,
+        earliest=earliest,
+        risk=np.array([sc.supplier_risk(s) for s in suppliers]),
+        tariff=tariff,
+        freight=freight,
+        fixed_cost=np.array([float(sc.suppliers[s].fixed_cost) for s in suppliers]),
+        max_share=max_share,
+        country=tuple(sc.suppliers[s].country for s in suppliers),
+        outcomes=tuple(build_outcomes(sc, offers, periods)),
+    )
+
+
+def _apply(
+    sc: Scenario,
+    effects: list[Effect],
+    offers: tuple[tuple[str, str], ...],
+    avail: np.ndarray,
+    price: np.ndarray,
+) -> None:
+    """Multiply the availability and price factors of the offers an effect hits."""
+    periods = avail.shape[1]
+    for eff in effects:
+        first = eff.from_period - 1
+        last = eff.to_period if eff.to_period is not None else periods
+        for o, (s, m) in enumerate(offers):
+            if eff.supplier is not None and s != eff.supplier:
+                continue
+            if eff.country is not None and sc.suppliers[s].country != eff.country:
+                continue
+            if eff.materials is not None and m not in eff.materials:
+                continue
+            avail[o, first:last] *= eff.availability
+            price[o, first:last] *= eff.price_factor
+
+
+def build_outcomes(
+    sc: Scenario, offers: tuple[tuple[str, str], ...], periods: int
+) -> list[Outcome]:
+    """The scenario set w of DESIGN §4, w0 first when it is part of the set.
+
+    - `disruptions`: w0 with 1 - sum(p), then one outcome per disruption;
+    - `risks`: every joint outcome (subset of events, in file order), or with
+      `sampling` N draws `rng.random((N, K)) < q` from `numpy.random.default_rng(seed)`,
+      each 1/N likely; identical draws are merged (their probabilities add up),
+      which is the same model.
+    """
+    shape = (len(offers), periods)
+
+    def outcome(name: str, p: float, events: tuple[str, ...], effects: list[Effect]) -> Outcome:
+        avail, price = np.ones(shape), np.ones(shape)
+        _apply(sc, effects, offers, avail, price)
+        return Outcome(name, p, events, avail, price, spot=bool(events))
+
+    if sc.disruptions:
+        rest = max(0.0, 1.0 - math.fsum(d.probability for d in sc.disruptions))
+        out = [outcome("base", rest, (), [])]
+        out += [outcome(d.name, d.probability, (d.name,), list(d.effects)) for d in sc.disruptions]
+        return out
+    if not sc.risks:
+        return [outcome("base", 1.0, (), [])]
+
+    q = np.array([r.probability for r in sc.risks])
+    if sc.sampling is None:
+        draws = np.array(list(itertools.product([False, True], repeat=len(q))), dtype=bool)
+        draws = draws[:, ::-1]  # first event varies fastest: order by bitmask
+        probs = np.prod(np.where(draws, q, 1.0 - q), axis=1)
+    else:
+        rng = np.random.default_rng(sc.sampling.seed)
+        raw = rng.random((sc.sampling.scenarios, len(q))) < q
+        draws, counts = np.unique(raw, axis=0, return_counts=True)
+        # Order outcomes by bitmask (event 1 = bit 0), as when enumerating.
+        weights = (1 << np.arange(len(q))).astype(object)
+        order = sorted(range(len(draws)), key=lambda i: sum(weights[draws[i]]))
+        draws, counts = draws[order], counts[order]
+        probs = counts / sc.sampling.scenarios
+    out = []
+    for row, p in zip(draws, probs, strict=True):
+        happened = [r for r, hit in zip(sc.risks, row, strict=True) if hit]
+        names = tuple(r.name for r in happened)
+        effects = [e for r in happened for e in r.effects]
+        out.append(outcome("+".join(names) or "base", float(p), names, effects))
+    return out

@@ -1,0 +1,296 @@
+"""Writing results: summary.json, CSV tables, the resolved scenario, readable tables.
+
+Output folders are written all or nothing: everything goes into a temporary
+folder beside the target, which is then renamed into place; an existing
+folder is replaced only with `force`. Numbers in CSV files have a fixed format
+so that the same plan gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from optimizer.errors import UserError
+from optimizer.pipeline import RunResult
+from optimizer.plan import COST_KEYS
+
+FLOAT_FORMAT = "%.6f"
+PLAN_COLUMNS = [
+    "material",
+    "supplier",
+    "country",
+    "period",
+    "order_day",
+    "quantity",
+    "landed_unit_cost",
+    "delay_days",
+    "cost",
+]
+INVENTORY_COLUMNS = [
+    "scenario",
+    "material",
+    "period",
+    "opening",
+    "arrivals",
+    "spot",
+    "demand",
+    "shortage",
+    "closing",
+    "inbound",
+    "below_safety_stock",
+    "probability",
+]
+TMP_PREFIX = ".sourcing-tmp-"
+
+
+def _num(value: float | None) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    v = float(value)
+    return 0.0 if abs(v) < 1e-9 else v
+
+
+def summary(
+    run: RunResult,
+    *,
+    file: str | None = None,
+    content_hash: str | None = None,
+    versions: dict[str, str] | None = None,
+    timings: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """The `summary.json` document of a run (DESIGN §5)."""
+    plan = run.plan
+    sc = plan.scenario
+    materials = {}
+    for mid, k in plan.materials.items():
+        materials[mid] = {
+            "volume": _num(k["volume"]),
+            "demand": _num(k["demand"]),
+            "share_by_supplier": {s: _num(v) for s, v in k["share_by_supplier"].items()},
+            "share_by_country": {c: _num(v) for c, v in k["share_by_country"].items()},
+            "average_risk": _num(k["average_risk"]),
+            "expected_shortage": _num(k["expected_shortage"]),
+            "worst_shortage": _num(k["worst_shortage"]),
+            "service_level": _num(k["service_level"]),
+        }
+    solver = run.solve
+    all_timings = {**run.timings, **(timings or {})}
+    return {
+        "scenario": sc.name,
+        "title": sc.title,
+        "file": file,
+        "content_hash": content_hash,
+        "status": plan.status,
+        "objective": _num(plan.objective),
+        "total_cost": _num(plan.total_cost),
+        "currency": sc.currency,
+        "quantity_unit": sc.quantity_unit,
+        "costs": {k: _num(plan.costs[k]) for k in COST_KEYS},
+        "cvar": None if plan.cvar is None else {k: _num(v) for k, v in plan.cvar.items()},
+        "materials": materials,
+        "suppliers_used": plan.suppliers_used,
+        "scenarios": [
+            {
+                "name": str(r.scenario),
+                "probability": _num(r.probability),
+                "cost": _num(r.cost),
+                "shortage": _num(r.shortage),
+                "spot": _num(r.spot),
+            }
+            for r in plan.scenarios.itertuples(index=False)
+        ],
+        "model": run.model_size,
+        "solver": {
+            "name": solver.solver,
+            "status": solver.status.value,
+            "message": solver.message,
+            "gap": _num(solver.gap),
+            "seconds": round(solver.seconds, 4),
+            "timings": {k: round(v, 4) for k, v in all_timings.items()},
+        },
+        "checked": bool(run.check.ok),
+        "versions": versions or {},
+    }
+
+
+def _csv(df: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None:
+    if columns is not None:
+        df = df[columns]
+    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def run_files(run: RunResult, doc: dict[str, Any], resolved_yaml: str) -> dict[str, Callable[[Path], None]]:
+    """The files of a run folder, each as a writer taking its path."""
+    plan = run.plan
+    return {
+        "plan.csv": lambda p: _csv(plan.orders, p, PLAN_COLUMNS),
+        "inventory.csv": lambda p: _csv(plan.inventory, p, INVENTORY_COLUMNS),
+        "spot.csv": lambda p: _csv(plan.spot, p),
+        "scenarios.csv": lambda p: _csv(plan.scenarios, p),
+        "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
+        "scenario.resolved.yaml": lambda p: p.write_text(resolved_yaml),
+    }
+
+
+def ensure_writable(out: Path, force: bool) -> None:
+    """Refuse early (before solving) to overwrite a non-empty folder without --force."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise UserError(f"{out}: folder exists and is not empty; use --force to replace it")
+
+
+def sweep_stale(parent: Path, max_age_seconds: float = 3600.0) -> None:
+    """Remove temporary folders left by runs that were killed while writing."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in parent.iterdir():
+            if not entry.name.startswith(TMP_PREFIX) or not entry.is_dir():
+                continue
+            pid = _pid_of(entry.name)
+            alive = pid is not None and _alive(pid)
+            if not alive or now - entry.stat().st_mtime > max_age_seconds:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _pid_of(name: str) -> int | None:
+    parts = name[len(TMP_PREFIX) :].split("-")
+    return int(parts[0]) if parts and parts[0].isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_folder(out: Path, files: dict[str, Callable[[Path], None]], force: bool) -> None:
+    """Write files into `out` all or nothing: temporary sibling folder, fsync, rename."""
+    out = out.absolute()
+    parent = out.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(parent)
+    ensure_writable(out, force)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=parent))
+    try:
+        for name, write in files.items():
+            path = tmp / name
+            write(path)
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-old-", dir=parent))
+            old.rmdir()
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            fd = os.open(parent, os.O_RDONLY)
+            os.fsync(fd)
+            os.close(fd)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# --- readable tables -----------------------------------------------------------------
+
+
+def _money(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.0f}"
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
+def print_summary(doc: dict[str, Any], console: Console) -> None:
+    """Print a run's summary as readable tables."""
+    cur = doc["currency"]
+    unit = doc["quantity_unit"]
+    title = doc.get("title") or doc["scenario"]
+    head = Table.grid(padding=(0, 2))
+    head.add_row("Scenario", f"{title} ({doc['scenario']})")
+    head.add_row("Status", f"{doc['status']} (checked: {'yes' if doc['checked'] else 'no'})")
+    head.add_row("Objective", f"{_money(doc['objective'])} {cur}")
+    head.add_row("Fixed + expected cost", f"{_money(doc['total_cost'])} {cur}")
+    if doc.get("cvar"):
+        cv = doc["cvar"]
+        head.add_row(f"CVaR {cv['alpha']:g}", f"{_money(cv['cvar'])} {cur} (VaR {_money(cv['var'])})")
+    console.print(head)
+
+    costs = Table(title=f"Expected cost breakdown ({cur})", title_justify="left")
+    costs.add_column("item")
+    costs.add_column("cost", justify="right")
+    costs.add_column("share", justify="right")
+    total = doc["total_cost"] or 0.0
+    for key, value in doc["costs"].items():
+        costs.add_row(key.replace("_", " "), _money(value), _pct(value / total if total else None))
+    costs.add_row("total", _money(total), "100.0%" if total else "-", style="bold")
+    console.print(costs)
+
+    mats = Table(title="Materials", title_justify="left")
+    for col in ("material", f"volume ({unit})", "avg risk", "exp. shortage", "worst", "service",
+                "by country", "by supplier"):
+        mats.add_column(col, justify="left" if col in ("material", "by country", "by supplier")
+                        else "right")
+    for mid, k in doc["materials"].items():
+        mats.add_row(
+            mid,
+            f"{k['volume']:,.1f}",
+            "-" if k["average_risk"] is None else f"{k['average_risk']:.2f}",
+            f"{k['expected_shortage']:,.1f}",
+            f"{k['worst_shortage']:,.1f}",
+            _pct(k["service_level"]),
+            ", ".join(f"{c} {_pct(v)}" for c, v in _top(k["share_by_country"])),
+            ", ".join(f"{s} {_pct(v)}" for s, v in _top(k["share_by_supplier"])),
+        )
+    console.print(mats)
+    if len(doc["scenarios"]) > 1:
+        _print_scenarios(doc, console)
+    s = doc["solver"]
+    gap = "" if s["gap"] in (None, 0.0) else f", gap {s['gap']:.2%}"
+    m = doc["model"]
+    console.print(
+        f"Solver: {s['name']} {s['status']}{gap} in {s['seconds']:.2f} s; model {m['kind']}: "
+        f"{m['variables']:,} variables, {m['rows']:,} rows, {m['nonzeros']:,} non-zeros"
+        + (f", {m['binaries']:,} binaries" if m["binaries"] else "")
+    )
+
+
+def _top(shares: dict[str, float], n: int = 4) -> list[tuple[str, float]]:
+    return sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+def _print_scenarios(doc: dict[str, Any], console: Console, limit: int = 12) -> None:
+    t = Table(title="Scenarios", title_justify="left")
+    for col in ("scenario", "probability", f"cost ({doc['currency']})", "shortage", "spot"):
+        t.add_column(col, justify="left" if col == "scenario" else "right")
+    rows = sorted(doc["scenarios"], key=lambda r: -(r["probability"] or 0))
+    for r in rows[:limit]:
+        t.add_row(r["name"], f"{r['probability']:.3f}", _money(r["cost"]),
+                  f"{r['shortage']:,.1f}", f"{r['spot']:,.1f}")
+    if len(rows) > limit:
+        t.caption = f"{len(rows) - limit} more scenarios in scenarios.csv"
+    console.print(t)

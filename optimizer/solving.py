@@ -1,0 +1,451 @@
+"""Solver choice, limits and the project's own status (DESIGN §4 "Solver").
+
+Two paths, both reading the PuLP problem the model built:
+
+- **HiGHS** in-process through highspy: the rows of the PuLP problem are read
+  once, in the model's own column order, into one sparse matrix and handed
+  over with a single `Highs.passModel` (PuLP's stock interface adds one row
+  and one column at a time and rescans the problem; see PERFORMANCE.md).
+- **CBC** as a subprocess (the cbcbox build when installed, else PuLP's
+  bundled one): PuLP writes the MPS file into a private temporary folder,
+  CBC runs in its own process group (killed with us, never orphaned), PuLP
+  reads the solution back.
+
+The solvers' answers are mapped once into `Status`. Only a proven optimum is
+`OPTIMAL`; a solution found when a limit stopped the solver is `FEASIBLE`;
+PuLP's own status is not trusted (it says "Optimal" after a time limit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pulp import LpConstraintEQ, LpConstraintGE, LpConstraintLE, LpInteger
+
+from optimizer.errors import UserError
+from optimizer.model import BuiltModel
+
+INF = float("inf")
+
+
+class Status(enum.StrEnum):
+    """What the solver's answer means for the user."""
+
+    OPTIMAL = "optimal"  # proven optimal (MILP: within the MIP gap)
+    FEASIBLE = "feasible"  # a plan, stopped by a limit before proving optimality
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    NO_SOLUTION = "no_solution"  # a limit stopped the solver before any plan
+    ERROR = "error"
+
+    @property
+    def has_plan(self) -> bool:
+        """True when there are values to report."""
+        return self in (Status.OPTIMAL, Status.FEASIBLE)
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """What the user asked of the solver."""
+
+    solver: str = "auto"  # auto, highs, highs-ipm, cbc
+    time_limit: float | None = None  # seconds
+    mip_gap: float | None = None  # relative
+    threads: int | None = None
+    verbose: bool = False  # solver log to stderr
+
+
+@dataclass
+class SolveResult:
+    """The solver's answer in the model's column and row order."""
+
+    status: Status
+    solver: str
+    objective: float | None = None
+    values: np.ndarray | None = None
+    duals: np.ndarray | None = None
+    gap: float | None = None
+    seconds: float = 0.0  # the solve itself
+    handoff_seconds: float = 0.0  # passing the model to the solver
+    extract_seconds: float = 0.0  # reading the answer back
+    message: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def choose_solver(built: BuiltModel, requested: str) -> str:
+    """The solver to use: the user's choice, or the default for the model class.
+
+    Defaults are set from the measurements in `benchmarks/` (see README
+    "Performance"): HiGHS for every class until measured otherwise.
+    """
+    if requested != "auto":
+        return requested
+    return DEFAULTS.get(built.kind, "highs")
+
+
+DEFAULTS = {"lp": "highs", "two-stage": "highs", "milp": "highs"}
+
+
+def solve(built: BuiltModel, options: SolverOptions) -> SolveResult:
+    """Solve a built model with the chosen solver and map its answer to `Status`."""
+    name = choose_solver(built, options.solver)
+    if name in ("highs", "highs-ipm"):
+        try:
+            import highspy  # noqa: F401
+        except ImportError as exc:  # highspy missing or broken: fall back to CBC
+            print(
+                f"warning: HiGHS is not usable ({exc}); solving with CBC instead",
+                file=sys.stderr,
+            )
+            return solve_cbc(built, options)
+        return solve_highs(built, options, ipm=name == "highs-ipm")
+    if name == "cbc":
+        return solve_cbc(built, options)
+    raise UserError(f"unknown solver {name!r}; use highs, highs-ipm or cbc")
+
+
+# --- the model as arrays, read from the PuLP problem ---------------------------------
+
+
+@dataclass
+class MatrixForm:
+    """The PuLP problem as arrays, rows in the model's order (CSR)."""
+
+    cost: np.ndarray
+    offset: float
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray  # bool per column
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+
+    @property
+    def nnz(self) -> int:
+        """Number of non-zeros of the constraint matrix."""
+        return int(self.value.size)
+
+
+def matrix_form(built: BuiltModel) -> MatrixForm:
+    """Read the PuLP problem (objective, bounds, rows) into arrays, in the model's order."""
+    prob = built.prob
+    cols = built.columns
+    col_of = {v.hash: i for i, v in enumerate(cols)}
+    n = len(cols)
+    cost = np.zeros(n)
+    for v, c in prob.objective.items():
+        cost[col_of[v.hash]] += c
+    lower = np.array([-INF if v.lowBound is None else v.lowBound for v in cols], dtype=float)
+    upper = np.array([INF if v.upBound is None else v.upBound for v in cols], dtype=float)
+    integer = np.array([v.cat == LpInteger for v in cols], dtype=bool)
+
+    rows = prob._constraints  # PuLP's own dict: name -> LpConstraint
+    n_rows = len(built.row_names)
+    start = np.zeros(n_rows + 1, dtype=np.int64)
+    index: list[int] = []
+    value: list[float] = []
+    row_lower = np.empty(n_rows)
+    row_upper = np.empty(n_rows)
+    append_i, append_v = index.append, value.append
+    for r, name in enumerate(built.row_names):
+        c = rows[name]
+        for v, a in c.expr.items():
+            append_i(col_of[v.hash])
+            append_v(a)
+        start[r + 1] = len(index)
+        rhs = -c.constant
+        row_lower[r] = rhs if c.sense in (LpConstraintGE, LpConstraintEQ) else -INF
+        row_upper[r] = rhs if c.sense in (LpConstraintLE, LpConstraintEQ) else INF
+    return MatrixForm(
+        cost=cost,
+        offset=float(prob.objective.constant),
+        col_lower=lower,
+        col_upper=upper,
+        integer=integer,
+        row_lower=row_lower,
+        row_upper=row_upper,
+        start=start,
+        index=np.asarray(index, dtype=np.int32),
+        value=np.asarray(value, dtype=float),
+    )
+
+
+# --- HiGHS ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def quiet_stdout(verbose: bool) -> Iterator[None]:
+    """Send whatever native code prints on fd 1 (HiGHS' banner) to stderr or nowhere."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    target = os.dup(2) if verbose else os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(target, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(target)
+
+
+def _highs_status(h: object, is_mip: bool) -> Status:
+    import highspy
+
+    ms = h.getModelStatus()  # type: ignore[attr-defined]
+    info = h.getInfo()  # type: ignore[attr-defined]
+    feasible = info.primal_solution_status == 2
+    k = highspy.HighsModelStatus
+    if ms == k.kOptimal:
+        return Status.OPTIMAL
+    if ms == k.kInfeasible:
+        return Status.INFEASIBLE
+    if ms == k.kUnboundedOrInfeasible:
+        return Status.INFEASIBLE
+    if ms == k.kUnbounded:
+        return Status.UNBOUNDED
+    limits = {
+        k.kTimeLimit,
+        k.kIterationLimit,
+        k.kInterrupt,
+        k.kSolutionLimit,
+        k.kObjectiveBound,
+        k.kObjectiveTarget,
+    }
+    if ms in limits:
+        # An LP stopped early has no proven-feasible point worth reporting.
+        return Status.FEASIBLE if (feasible and is_mip) else Status.NO_SOLUTION
+    return Status.ERROR
+
+
+def highs_version() -> str:
+    """highspy's version, or "" when it is not installed."""
+    try:
+        from importlib.metadata import version
+
+        return version("highspy")
+    except Exception:
+        return ""
+
+
+def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) -> SolveResult:
+    """Solve with HiGHS in-process, handing the model over in one `passModel`."""
+    import highspy
+
+    t0 = time.perf_counter()
+    form = matrix_form(built)
+    is_mip = bool(form.integer.any())
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(form.cost)
+    lp.num_row_ = len(form.row_lower)
+    lp.col_cost_ = form.cost
+    lp.offset_ = form.offset
+    lp.col_lower_ = form.col_lower
+    lp.col_upper_ = form.col_upper
+    lp.row_lower_ = form.row_lower
+    lp.row_upper_ = form.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = form.start
+    lp.a_matrix_.index_ = form.index
+    lp.a_matrix_.value_ = form.value
+    if is_mip:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+            for i in form.integer
+        ]
+    with quiet_stdout(options.verbose):
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", bool(options.verbose))
+        h.setOptionValue("log_to_console", bool(options.verbose))
+        if options.time_limit is not None:
+            h.setOptionValue("time_limit", float(options.time_limit))
+        if options.mip_gap is not None:
+            h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+        if options.threads is not None:
+            h.setOptionValue("threads", int(options.threads))
+        if ipm and not is_mip:
+            h.setOptionValue("solver", "ipm")
+        h.passModel(lp)
+        t1 = time.perf_counter()
+        h.run()
+        t2 = time.perf_counter()
+    status = _highs_status(h, is_mip)
+    name = f"highs{'-ipm' if ipm else ''} {highs_version()}".strip()
+    result = SolveResult(status, name, handoff_seconds=t1 - t0, seconds=t2 - t1)
+    if status.has_plan:
+        sol = h.getSolution()
+        info = h.getInfo()
+        result.values = np.asarray(sol.col_value, dtype=float)
+        result.duals = None if is_mip else np.asarray(sol.row_dual, dtype=float)
+        result.objective = float(info.objective_function_value)
+        result.gap = float(info.mip_gap) if is_mip else 0.0
+        _assign(built, result)
+    result.extract_seconds = time.perf_counter() - t2
+    result.message = h.modelStatusToString(h.getModelStatus())
+    return result
+
+
+def _assign(built: BuiltModel, result: SolveResult) -> None:
+    """Write the values back into the PuLP variables (and duals into the rows)."""
+    assert result.values is not None
+    for v, x in zip(built.columns, result.values.tolist(), strict=True):
+        v.varValue = x
+    if result.duals is not None:
+        rows = built.prob._constraints
+        for name, pi in zip(built.row_names, result.duals.tolist(), strict=True):
+            rows[name].pi = pi
+
+
+# --- CBC -----------------------------------------------------------------------------
+
+
+def cbc_path() -> str:
+    """Path of the CBC executable: cbcbox's build, else PuLP's bundled one."""
+    try:
+        import cbcbox
+
+        path = cbcbox.cbc_bin_path()
+    except Exception:
+        path = None
+    if not path:
+        from pulp import PULP_CBC_CMD
+
+        with contextlib.suppress(Exception):
+            path = PULP_CBC_CMD().path
+    if not path:
+        path = shutil.which("cbc")
+    if not path:
+        raise UserError("CBC is not installed (pip install cbcbox); use --solver highs")
+    return str(path)
+
+
+def cbc_version(path: str | None = None) -> str:
+    """CBC's version string, or "" when it cannot be run."""
+    try:
+        exe = path or cbc_path()
+        out = subprocess.run(
+            [exe, "-quit"], capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL
+        ).stdout
+    except Exception:
+        return ""
+    found = re.search(r"Version:\s*(\S+)", out)
+    return found.group(1) if found else ""
+
+
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+
+
+def kill_children() -> None:
+    """Kill every solver process this process started (on SIGINT/SIGTERM)."""
+    for proc in list(_RUNNING):
+        with contextlib.suppress(Exception):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
+    """Solve with CBC: MPS file in a private temporary folder, CBC in its own process group."""
+    from pulp import COIN_CMD
+
+    exe = cbc_path()
+    if not os.access(exe, os.X_OK):
+        raise UserError(f"CBC at {exe} is not executable; use --solver highs")
+    prob = built.prob
+    is_mip = bool(built.is_mip)
+    with tempfile.TemporaryDirectory(prefix="sourcing-cbc-") as tmp:
+        mps, sol, log = (str(Path(tmp) / n) for n in ("model.mps", "model.sol", "cbc.log"))
+        t0 = time.perf_counter()
+        vs, var_names, row_names, _ = prob.writeMPS(mps, rename=1)
+        args = [exe, mps]
+        if options.time_limit is not None:
+            args += ["-sec", f"{options.time_limit:g}", "-timeMode", "elapsed"]
+        if options.mip_gap is not None:
+            args += ["-ratio", f"{options.mip_gap:g}"]
+        if options.threads is not None:
+            args += ["-threads", str(options.threads)]
+        args += ["-solve" if is_mip else "-initialSolve", "-printingOptions", "all"]
+        args += ["-solution", sol]
+        t1 = time.perf_counter()
+        with open(log, "wb") as out:
+            try:
+                proc = subprocess.Popen(
+                    args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise UserError(f"cannot run CBC at {exe}: {exc.strerror or exc}") from None
+            _RUNNING.add(proc)
+            try:
+                code = proc.wait()
+            finally:
+                _RUNNING.discard(proc)
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+        t2 = time.perf_counter()
+        log_text = Path(log).read_text(errors="replace")
+        if options.verbose:
+            sys.stderr.write(log_text)
+        name = f"cbc {cbc_version(exe)}".strip()
+        if code != 0 or not os.path.exists(sol):
+            tail = " ".join(log_text.strip().splitlines()[-3:])
+            return SolveResult(
+                Status.ERROR, name, handoff_seconds=t1 - t0, seconds=t2 - t1,
+                message=f"CBC failed (exit {code}): {tail}",
+            )
+        reader = COIN_CMD(path=exe, msg=False)
+        status, values, _dj, duals, _slacks, sol_status = reader.readsol_MPS(
+            sol, prob, vs, var_names, row_names
+        )
+        first_line = Path(sol).read_text(errors="replace").splitlines()[:1]
+    result = SolveResult(
+        _cbc_status(status, sol_status, first_line[0] if first_line else "", is_mip),
+        name,
+        handoff_seconds=t1 - t0,
+        seconds=t2 - t1,
+        message=first_line[0].strip() if first_line else "",
+    )
+    t3 = time.perf_counter()
+    if result.status.has_plan:
+        by_name = values
+        result.values = np.array([float(by_name.get(v.name) or 0.0) for v in built.columns])
+        if not is_mip:
+            result.duals = np.array([float(duals.get(r, 0.0)) for r in built.row_names])
+        result.objective = float(result.values @ built.cost) + float(prob.objective.constant)
+        result.gap = _cbc_gap(log_text) if result.status is Status.FEASIBLE else 0.0
+        _assign(built, result)
+    result.extract_seconds = time.perf_counter() - t3
+    return result
+
+
+def _cbc_status(status: int, sol_status: int, first_line: str, is_mip: bool) -> Status:
+    head = first_line.split()[:1]
+    if head == ["Optimal"]:
+        return Status.OPTIMAL
+    if head == ["Infeasible"] or head == ["Integer"]:
+        return Status.INFEASIBLE
+    if head == ["Unbounded"]:
+        return Status.UNBOUNDED
+    if head == ["Stopped"]:
+        # "Stopped on time - objective value X" carries an incumbent only for MIPs.
+        has_incumbent = "objective value" in first_line and is_mip and sol_status == 2
+        return Status.FEASIBLE if has_incumbent else Status.NO_SOLUTION
+    return Status.ERROR
+
+
+def _cbc_gap(log_text: str) -> float | None:
+    found = re.findall(r"^Gap:\s*([-+0-9.eE]+)", log_text, flags=re.MULTILINE)
+    return float(found[-1]) if found else None
