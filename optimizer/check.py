@@ -9,7 +9,6 @@ and recomputes the objective. A plan is reported only when this passes.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -194,13 +193,18 @@ def _check_policy(sc: Scenario, x: dict[tuple[str, str, int], float], report: Ch
         k = pol.min_suppliers
         demand = sum(per_period(sc.materials[mid].demand, periods))
         if k and demand > 0:
-            vol = {sid: sum(x.get((sid, mid, t), 0.0) for t in range(1, periods + 1))
-                   for sid in offering}
+            vol = {
+                sid: sum(x.get((sid, mid, t), 0.0) for t in range(1, periods + 1))
+                for sid in offering
+            }
             total = sum(vol.values())
-            count = sum(1 for v in vol.values() if v >= pol.min_supplier_share * total - _tol(total))
+            count = sum(
+                1 for v in vol.values() if v >= pol.min_supplier_share * total - _tol(total)
+            )
             if count < k:
-                report.fail(f"min suppliers: {mid} has {count} suppliers at the minimum share, "
-                            f"needs {k}")
+                report.fail(
+                    f"min suppliers: {mid} has {count} suppliers at the minimum share, needs {k}"
+                )
 
 
 def _check_worlds(worlds: list[_World], plan: Plan, report: CheckReport) -> None:
@@ -215,7 +219,7 @@ def _check_worlds(worlds: list[_World], plan: Plan, report: CheckReport) -> None
             report.fail(f"scenario {name}: probability {prob} instead of {probs[name]}")
 
 
-def _check_scenarios(  # noqa: C901 - one pass over the balance of every scenario
+def _check_scenarios(
     sc: Scenario,
     terms: _Terms,
     worlds: list[_World],
@@ -259,8 +263,10 @@ def _check_scenarios(  # noqa: C901 - one pass over the balance of every scenari
                     if y > _tol(y) and (not world.spot or t < terms.earliest[sid]):
                         report.fail(f"spot {w}/{sid}/{mid}/{t}: not allowed here")
                     if a * q + y > a * cap + _tol(cap):
-                        report.fail(f"spot capacity {w}/{sid}/{mid}/{t}: "
-                                    f"{a:g}*{q:g} + {y:g} > {a:g}*{cap:g}")
+                        report.fail(
+                            f"spot capacity {w}/{sid}/{mid}/{t}: "
+                            f"{a:g}*{q:g} + {y:g} > {a:g}*{cap:g}"
+                        )
                     arrived += a * q + y
                     landed = terms.landed[(sid, mid)][t - 1]
                     delay = per_day * terms.delay[sid]
@@ -277,7 +283,9 @@ def _check_scenarios(  # noqa: C901 - one pass over the balance of every scenari
                 if closing < -_tol(closing) or short < -_tol(short) or below < -_tol(below):
                     report.fail(f"negative stock, shortage or shortfall {w}/{mid}/{t}")
                 if below < ss - closing - _tol(ss):
-                    report.fail(f"safety stock {w}/{mid}/{t}: shortfall {below:g} < {ss - closing:g}")
+                    report.fail(
+                        f"safety stock {w}/{mid}/{t}: shortfall {below:g} < {ss - closing:g}"
+                    )
                 cost += mat.holding_cost * closing + mat.shortage_cost * short
                 cost += mat.penalty_below_safety_stock * below
                 prev = closing
@@ -315,4 +323,3 @@ def _check_objective(
         )
 
 
-__all__ = ["CheckReport", "check_plan", "itertools"]

@@ -56,8 +56,7 @@ def _min_suppliers(p: Parameters, mi: int, mid: str) -> list[PolicyConflict]:
                 mid,
                 "min_suppliers",
                 (("policy", "min_suppliers"),),
-                f"min_suppliers is {k} but only {len(offering)} supplier(s) offer {mid} "
-                f"({names})",
+                f"min_suppliers is {k} but only {len(offering)} supplier(s) offer {mid} ({names})",
             )
         ]
     share = policy.min_supplier_share

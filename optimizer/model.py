@@ -115,9 +115,7 @@ class _Builder:
         self.cost.append(0.0)
         return len(self.columns) - 1
 
-    def row(
-        self, name: str, terms: Iterable[tuple[int, float]], sense: int, rhs: float
-    ) -> None:
+    def row(self, name: str, terms: Iterable[tuple[int, float]], sense: int, rhs: float) -> None:
         cols = self.columns
         expr = LpAffineExpression([(cols[j], c) for j, c in terms if c != 0.0])
         self.rows[name] = LpConstraint(expr, sense, name, rhs)
@@ -180,9 +178,7 @@ def _build(params: Parameters, outcomes: Sequence[Outcome], name: str) -> BuiltM
     m.row_info = b.row_info
     m.cost = np.asarray(b.cost)
     b.prob.setObjective(
-        LpAffineExpression(
-            [(b.columns[j], c) for j, c in enumerate(b.cost) if c != 0.0]
-        )
+        LpAffineExpression([(b.columns[j], c) for j, c in enumerate(b.cost) if c != 0.0])
     )
     return m
 
@@ -212,9 +208,11 @@ def _totals(b: _Builder, m: BuiltModel, basis: str) -> dict[tuple[int, int], int
     cache = {}
     for mi in range(len(p.materials)):
         cols = m.x[p.offers_of(mi)]
-        slices = [(-1, cols[cols >= 0])] if basis == "horizon" else [
-            (t, cols[:, t][cols[:, t] >= 0]) for t in range(p.periods)
-        ]
+        slices = (
+            [(-1, cols[cols >= 0])]
+            if basis == "horizon"
+            else [(t, cols[:, t][cols[:, t] >= 0]) for t in range(p.periods)]
+        )
         for t, xs in slices:
             if xs.size == 0:
                 continue
@@ -246,9 +244,7 @@ def _cap_rows(
         if j_tot is None:
             continue
         span = slice(None) if t < 0 else slice(t, t + 1)
-        terms = [
-            (int(c), w) for o, w in weights.items() for c in m.x[o, span].ravel() if c >= 0
-        ]
+        terms = [(int(c), w) for o, w in weights.items() for c in m.x[o, span].ravel() if c >= 0]
         if not terms:
             continue
         name = f"{family}_{material}_{len(b.row_info)}"

@@ -182,7 +182,7 @@ def _inventory(
     below: np.ndarray,
 ) -> pd.DataFrame:
     p = built.params
-    n_w, n_m, n_t = inv.shape
+    _, n_m, n_t = inv.shape
     frames = []
     for w, out in enumerate(built.outcomes):
         planned = np.zeros((n_m, n_t))

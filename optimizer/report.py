@@ -132,7 +132,9 @@ def _csv(df: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None
     df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
-def run_files(run: RunResult, doc: dict[str, Any], resolved_yaml: str) -> dict[str, Callable[[Path], None]]:
+def run_files(
+    run: RunResult, doc: dict[str, Any], resolved_yaml: str
+) -> dict[str, Callable[[Path], None]]:
     """The files of a run folder, each as a writer taking its path."""
     plan = run.plan
     return {
@@ -237,7 +239,9 @@ def print_summary(doc: dict[str, Any], console: Console) -> None:
     head.add_row("Fixed + expected cost", f"{_money(doc['total_cost'])} {cur}")
     if doc.get("cvar"):
         cv = doc["cvar"]
-        head.add_row(f"CVaR {cv['alpha']:g}", f"{_money(cv['cvar'])} {cur} (VaR {_money(cv['var'])})")
+        head.add_row(
+            f"CVaR {cv['alpha']:g}", f"{_money(cv['cvar'])} {cur} (VaR {_money(cv['var'])})"
+        )
     console.print(head)
 
     costs = Table(title=f"Expected cost breakdown ({cur})", title_justify="left")
@@ -251,10 +255,19 @@ def print_summary(doc: dict[str, Any], console: Console) -> None:
     console.print(costs)
 
     mats = Table(title="Materials", title_justify="left")
-    for col in ("material", f"volume ({unit})", "avg risk", "exp. shortage", "worst", "service",
-                "by country", "by supplier"):
-        mats.add_column(col, justify="left" if col in ("material", "by country", "by supplier")
-                        else "right")
+    for col in (
+        "material",
+        f"volume ({unit})",
+        "avg risk",
+        "exp. shortage",
+        "worst",
+        "service",
+        "by country",
+        "by supplier",
+    ):
+        mats.add_column(
+            col, justify="left" if col in ("material", "by country", "by supplier") else "right"
+        )
     for mid, k in doc["materials"].items():
         mats.add_row(
             mid,
@@ -289,8 +302,13 @@ def _print_scenarios(doc: dict[str, Any], console: Console, limit: int = 12) -> 
         t.add_column(col, justify="left" if col == "scenario" else "right")
     rows = sorted(doc["scenarios"], key=lambda r: -(r["probability"] or 0))
     for r in rows[:limit]:
-        t.add_row(r["name"], f"{r['probability']:.3f}", _money(r["cost"]),
-                  f"{r['shortage']:,.1f}", f"{r['spot']:,.1f}")
+        t.add_row(
+            r["name"],
+            f"{r['probability']:.3f}",
+            _money(r["cost"]),
+            f"{r['shortage']:,.1f}",
+            f"{r['spot']:,.1f}",
+        )
     if len(rows) > limit:
         t.caption = f"{len(rows) - limit} more scenarios in scenarios.csv"
     console.print(t)

@@ -39,6 +39,7 @@ from optimizer.errors import UserError
 from optimizer.model import BuiltModel
 
 INF = float("inf")
+DEFAULT_MIP_GAP = 1e-6  # relative; objectives are compared at 1e-6
 
 
 class Status(enum.StrEnum):
@@ -115,6 +116,10 @@ def solve(built: BuiltModel, options: SolverOptions) -> SolveResult:
     if name == "cbc":
         return solve_cbc(built, options)
     raise UserError(f"unknown solver {name!r}; use highs, highs-ipm or cbc")
+
+
+def _gap(options: SolverOptions) -> float:
+    return DEFAULT_MIP_GAP if options.mip_gap is None else float(options.mip_gap)
 
 
 # --- the model as arrays, read from the PuLP problem ---------------------------------
@@ -274,8 +279,7 @@ def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) ->
         h.setOptionValue("log_to_console", bool(options.verbose))
         if options.time_limit is not None:
             h.setOptionValue("time_limit", float(options.time_limit))
-        if options.mip_gap is not None:
-            h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+        h.setOptionValue("mip_rel_gap", _gap(options))
         if options.threads is not None:
             h.setOptionValue("threads", int(options.threads))
         if ipm and not is_mip:
@@ -373,8 +377,8 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
         args = [exe, mps]
         if options.time_limit is not None:
             args += ["-sec", f"{options.time_limit:g}", "-timeMode", "elapsed"]
-        if options.mip_gap is not None:
-            args += ["-ratio", f"{options.mip_gap:g}"]
+        if is_mip:
+            args += ["-ratio", f"{_gap(options):g}"]
         if options.threads is not None:
             args += ["-threads", str(options.threads)]
         args += ["-solve" if is_mip else "-initialSolve", "-printingOptions", "all"]
@@ -383,7 +387,10 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
         with open(log, "wb") as out:
             try:
                 proc = subprocess.Popen(
-                    args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    args,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
                     start_new_session=True,
                 )
             except OSError as exc:
@@ -403,7 +410,10 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
         if code != 0 or not os.path.exists(sol):
             tail = " ".join(log_text.strip().splitlines()[-3:])
             return SolveResult(
-                Status.ERROR, name, handoff_seconds=t1 - t0, seconds=t2 - t1,
+                Status.ERROR,
+                name,
+                handoff_seconds=t1 - t0,
+                seconds=t2 - t1,
                 message=f"CBC failed (exit {code}): {tail}",
             )
         reader = COIN_CMD(path=exe, msg=False)
