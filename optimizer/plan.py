@@ -47,7 +47,7 @@ class Plan:
     scenarios: pd.DataFrame
     costs: dict[str, float]
     materials: dict[str, dict[str, Any]]
-    cvar: dict[str, float] | None = None
+    cvar: dict[str, float] | None = None  # VaR and CVaR of fixed + C[w] at cvar_alpha
     suppliers_used: list[str] = field(default_factory=list)
 
     @property
@@ -94,10 +94,8 @@ def extract_plan(built: BuiltModel, values: np.ndarray, status: str, objective: 
             "spot": y.sum(axis=(1, 2)),
         }
     )
-    cvar = None
-    sc = p.scenario
-    if sc.objective.risk_measure == "cvar":
-        cvar = cvar_of(per_scenario, probs, sc.objective.cvar_alpha)
+    # The tail of the cost distribution, for every plan (the objective uses it with cvar).
+    tail = cvar_of(per_scenario + costs["fixed"], probs, p.scenario.objective.cvar_alpha)
     return Plan(
         params=p,
         status=status,
@@ -108,7 +106,7 @@ def extract_plan(built: BuiltModel, values: np.ndarray, status: str, objective: 
         scenarios=scenarios,
         costs=costs,
         materials=_material_kpis(p, x, short, probs),
-        cvar=cvar,
+        cvar=tail,
         suppliers_used=used,
     )
 

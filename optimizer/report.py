@@ -237,10 +237,11 @@ def print_summary(doc: dict[str, Any], console: Console) -> None:
     head.add_row("Status", f"{doc['status']} (checked: {'yes' if doc['checked'] else 'no'})")
     head.add_row("Objective", f"{_money(doc['objective'])} {cur}")
     head.add_row("Fixed + expected cost", f"{_money(doc['total_cost'])} {cur}")
-    if doc.get("cvar"):
+    if doc.get("cvar") and len(doc["scenarios"]) > 1:
         cv = doc["cvar"]
         head.add_row(
-            f"CVaR {cv['alpha']:g}", f"{_money(cv['cvar'])} {cur} (VaR {_money(cv['var'])})"
+            f"Tail cost (CVaR {cv['alpha']:g})",
+            f"{_money(cv['cvar'])} {cur} (VaR {_money(cv['var'])})",
         )
     console.print(head)
 

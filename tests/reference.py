@@ -177,8 +177,8 @@ def _read_suppliers(data: dict, periods: int, period_days: float) -> dict[str, _
 
 def _read_scenarios(data: dict) -> list[_Scenario]:
     """The scenario set of DESIGN §4 ("Sets")."""
-    disruptions = data.get("disruptions")
-    risks = data.get("risks")
+    disruptions = data.get("disruptions") or None  # an empty list is no disruptions
+    risks = data.get("risks") or None
     if disruptions is not None and risks is not None:
         raise ValueError("a file uses `disruptions` or `risks`, not both")
 

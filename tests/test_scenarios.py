@@ -1,0 +1,90 @@
+"""Every shipped scenario validates, solves to a checked optimum on both solvers, agrees
+with the independent reference implementation, and the README's figures match."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from optimizer.loading import load_scenario
+from optimizer.pipeline import RunResult, run_scenario
+from optimizer.solving import SolverOptions
+from tests.conftest import ROOT, SCENARIOS
+from tests.reference import solve_reference
+
+FILES = sorted(p.name for p in SCENARIOS.glob("*.yaml"))
+_SOLVED: dict[tuple[str, str], RunResult] = {}
+
+
+def solved(name: str, solver: str = "highs") -> RunResult:
+    key = (name, solver)
+    if key not in _SOLVED:
+        scenario = load_scenario(SCENARIOS / name).scenario
+        _SOLVED[key] = run_scenario(scenario, SOLVER_OPTIONS[solver])
+    return _SOLVED[key]
+
+
+SOLVER_OPTIONS = {"highs": SolverOptions(solver="highs"), "cbc": SolverOptions(solver="cbc")}
+
+
+def test_there_are_shipped_scenarios() -> None:
+    assert "rare-earths-baseline.yaml" in FILES
+    assert len(FILES) >= 7
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_scenario_solves_and_matches_reference(name: str, solver: str) -> None:
+    run = solved(name, solver)
+    assert run.plan.status == "optimal"
+    assert run.check.ok, run.check.violations
+    loaded = load_scenario(SCENARIOS / name)
+    ref = solve_reference(loaded.resolved_data())
+    assert ref.status == "optimal"
+    assert run.plan.objective == pytest.approx(ref.objective, rel=1e-6)
+
+
+def test_scenarios_start_with_schema_line_and_question() -> None:
+    for name in FILES:
+        lines = (SCENARIOS / name).read_text().splitlines()
+        assert lines[0] == "# yaml-language-server: $schema=../scenario.schema.json", name
+        assert any("?" in line for line in lines[:12] if line.startswith("#")), name
+
+
+def _readme_rows() -> dict[str, list[str]]:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- scenario-table:start -->")[1].split("<!-- scenario-table:end -->")[0]
+    rows = {}
+    for line in block.strip().splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rows[re.sub(r"[`\[\]]|\(.*\)", "", cells[0]).strip()] = cells[1:]
+    return rows
+
+
+def _millions(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def headline(run: RunResult) -> list[str]:
+    """The README row of a scenario: the same figures, formatted as printed there."""
+    plan = run.plan
+    mats = plan.materials
+    volume = sum(k["volume"] for k in mats.values())
+    china = sum(k["volume"] * k["share_by_country"].get("CN", 0.0) for k in mats.values())
+    return [
+        f"{plan.total_cost / 1e6:.1f}",
+        f"{plan.cvar['cvar'] / 1e6:.1f}",
+        f"{100 * china / volume:.0f}%",
+        f"{100 * mats['dy_oxide']['share_by_country'].get('CN', 0.0):.0f}%",
+        f"{mats['ndfeb_magnet']['expected_shortage']:.1f}",
+        f"{mats['dy_oxide']['expected_shortage']:.2f}",
+        f"{100 * min(k['service_level'] for k in mats.values()):.1f}%",
+    ]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_readme_table_matches_the_solved_scenarios(name: str) -> None:
+    rows = _readme_rows()
+    stem = name.removesuffix(".yaml")
+    assert stem in rows, f"README table has no row for {stem}"
+    assert rows[stem][: len(headline(solved(name)))] == headline(solved(name))
