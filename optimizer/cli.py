@@ -20,8 +20,8 @@ import typer
 from rich.console import Console
 
 from optimizer import __version__
-from optimizer.errors import ScenarioError, UserError
-from optimizer.loading import load_scenario
+from optimizer.errors import Located, ScenarioError, UserError
+from optimizer.loading import LoadedScenario, dump_yaml, load_scenario
 from optimizer.scenario import json_schema
 
 app = typer.Typer(
@@ -93,57 +93,165 @@ def _root(
 @app.command()
 @handle_errors
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.", metavar="FILE...")],
+    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.", metavar="FILE")],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON on stdout.")
     ] = False,
 ) -> None:
-    """Load and check scenario files without solving; exit 2 if any is invalid."""
-    results = []
-    for path in files:
-        try:
-            loaded = load_scenario(path)
-        except ScenarioError as exc:
-            results.append({"file": str(path), "ok": False, "problems": exc.problems})
-            if not as_json:
-                err_console.print(str(exc), markup=False)
-            continue
-        results.append({"file": str(path), "ok": True, "problems": [], "loaded": loaded})
-        if not as_json:
-            sc = loaded.scenario
-            out_console.print(
-                f"OK {path} ({sc.name}: {len(sc.materials)} materials, "
-                f"{len(sc.suppliers)} suppliers, {sc.horizon.periods} periods)",
-                markup=False,
-            )
+    """Load and check scenario files without solving; exit 2 if any is invalid.
+
+    Prints `OK FILE (...)` on stdout for each valid file and every problem of
+    an invalid one on stderr, as `FILE:LINE: field.path: message (got VALUE)`.
+    """
+    results = [_validate_one(path, as_json) for path in files]
     if as_json:
-        doc = [
-            {
-                "file": r["file"],
-                "ok": r["ok"],
-                "problems": [
-                    {
-                        "file": p.file,
-                        "line": p.line,
-                        "path": p.path,
-                        "message": p.message,
-                        "got": p.got,
-                    }
-                    for p in r["problems"]
-                ],
-            }
-            for r in results
-        ]
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-    if not all(r["ok"] for r in results):
+        sys.stdout.write(json.dumps(results, indent=2) + "\n")
+    bad = sum(not r["ok"] for r in results)
+    if bad:
+        if len(results) > 1 and not as_json:
+            typer.echo(f"{bad} of {len(results)} files are invalid", err=True)
         raise typer.Exit(2)
+
+
+def _validate_one(path: Path, as_json: bool) -> dict[str, Any]:
+    """Load one file; print its verdict unless the result goes out as JSON."""
+    try:
+        loaded = load_scenario(path)
+    except ScenarioError as exc:
+        if not as_json:
+            typer.echo(str(exc), err=True)
+        problems = [
+            {"file": p.file, "line": p.line, "path": p.path, "message": p.message, "got": p.got}
+            for p in exc.problems
+        ]
+        return {"file": str(path), "ok": False, "problems": problems}
+    sc = loaded.scenario
+    if not as_json:
+        typer.echo(
+            f"OK {path} ({sc.name}: {len(sc.materials)} materials, "
+            f"{len(sc.suppliers)} suppliers, {sc.horizon.periods} periods)"
+        )
+        return {"file": str(path), "ok": True}
+    return {
+        "file": str(path),
+        "ok": True,
+        "problems": [],
+        "scenario": sc.name,
+        "content_hash": loaded.content_hash(),
+    }
 
 
 @app.command()
 @handle_errors
 def schema() -> None:
-    """Print the JSON Schema of scenario files (draft-07, for editors) on stdout."""
+    """Print the JSON Schema of scenario files (draft-07, for editors) on stdout.
+
+    The committed copy is made with `sourcing schema > scenario.schema.json`;
+    point editors at it with `# yaml-language-server: $schema=scenario.schema.json`.
+    """
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+
+
+SolverName = Annotated[
+    str,
+    typer.Option(
+        "--solver",
+        help="auto (the measured default per model class), highs, highs-ipm or cbc.",
+    ),
+]
+TimeLimit = Annotated[
+    float | None,
+    typer.Option("--time-limit", min=0.0, help="Stop the solver after this many seconds."),
+]
+MipGap = Annotated[
+    float | None,
+    typer.Option("--mip-gap", min=0.0, max=1.0, help="Relative MIP gap at which to stop."),
+]
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    from optimizer.solving import cbc_version, highs_version
+
+    out = {"sourcing": __version__, "python": sys.version.split()[0]}
+    try:
+        out["pulp"] = version("pulp")
+    except Exception:
+        out["pulp"] = ""
+    out["highspy"] = highs_version()
+    out["cbc"] = cbc_version()
+    return out
+
+
+def _infeasible(loaded: LoadedScenario, exc: Exception) -> UserError:
+    """Name the file and line of each policy that makes the scenario infeasible."""
+    from optimizer.errors import InfeasiblePolicy
+    from optimizer.loading import _dotted
+    from optimizer.pipeline import PolicyInfeasible
+
+    if not isinstance(exc, PolicyInfeasible) or not exc.conflicts:
+        return exc if isinstance(exc, UserError) else InfeasiblePolicy(str(exc))
+    lines = []
+    for c in exc.conflicts:
+        path = c.paths[0]
+        file, line = loaded.locate(path)
+        message = f"infeasible policy for {c.material}: {c.message}"
+        lines.append(str(Located(file, line, _dotted(path), message)))
+    return InfeasiblePolicy("\n".join(lines))
+
+
+@app.command()
+@handle_errors
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file to solve.", metavar="SCENARIO")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write plan.csv, inventory.csv, summary.json, ... here."),
+    ] = None,
+    solver: SolverName = "auto",
+    time_limit: TimeLimit = None,
+    mip_gap: MipGap = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print summary.json on stdout instead of tables.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing, non-empty --out folder.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the solver log on stderr.")
+    ] = False,
+) -> None:
+    """Solve a scenario: print the plan's summary and write the plan with --out."""
+    from optimizer.pipeline import run_scenario
+    from optimizer.report import ensure_writable, print_summary, run_files, summary, write_folder
+    from optimizer.solving import SolverOptions
+
+    if out is not None:
+        ensure_writable(out, force)
+    loaded = load_scenario(scenario)
+    options = SolverOptions(
+        solver=solver, time_limit=time_limit, mip_gap=mip_gap, verbose=verbose
+    )
+    try:
+        result = run_scenario(loaded.scenario, options)
+    except UserError as exc:
+        raise _infeasible(loaded, exc) from None
+    doc = summary(
+        result,
+        file=str(scenario),
+        content_hash=loaded.content_hash(),
+        versions=_versions(),
+    )
+    if out is not None:
+        files = run_files(result, doc, dump_yaml(loaded.resolved_data()))
+        write_folder(out, files, force)
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        print_summary(doc, out_console)
+        if out is not None:
+            out_console.print(f"Plan written to {out}/", markup=False)
 
 
 def main() -> None:

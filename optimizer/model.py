@@ -120,6 +120,12 @@ class _Builder:
         expr = LpAffineExpression([(cols[j], c) for j, c in terms if c != 0.0])
         self.rows[name] = LpConstraint(expr, sense, name, rhs)
 
+    def row_of_vars(
+        self, name: str, pairs: list[tuple[LpVariable, float]], sense: int, rhs: float
+    ) -> None:
+        """A row from (variable, non-zero coefficient) pairs: the hot path."""
+        self.rows[name] = LpConstraint(LpAffineExpression(pairs), sense, name, rhs)
+
     def add_cost(self, cols: np.ndarray, coefs: np.ndarray) -> None:
         cost = self.cost
         for j, c in zip(cols.tolist(), coefs.tolist(), strict=True):
@@ -330,6 +336,8 @@ def add_fixed_cost(b: _Builder, m: BuiltModel) -> None:
         if cost <= 0:
             continue
         offers = np.flatnonzero(p.offer_supplier == si)
+        if not (m.x[offers] >= 0).any():
+            continue  # nothing can be planned from it here: no binary needed
         u = b.var(f"u_{si}", cat=LpBinary)
         m.u[si] = u
         b.cost[u] += cost
@@ -379,32 +387,40 @@ def add_scenario_variables(b: _Builder, m: BuiltModel, w: int) -> None:
     """`y[s,m,t,w] >= 0` (not in w0, and y = 0 for t < e[s]); `inv, short, below >= 0`."""
     p = m.params
     out = m.outcomes[w]
+    var = b.var
+    n_t = p.periods
     for mi in range(len(p.materials)):
-        for t in range(p.periods):
-            m.inv[w, mi, t] = b.var(f"inv_{mi}_{t + 1}_{w}", 0.0)
-            m.short[w, mi, t] = b.var(f"short_{mi}_{t + 1}_{w}", 0.0)
-            if p.safety_stock[mi] > 0:
-                m.below[w, mi, t] = b.var(f"below_{mi}_{t + 1}_{w}", 0.0)
+        with_below = p.safety_stock[mi] > 0
+        for t in range(n_t):
+            m.inv[w, mi, t] = var(f"inv_{mi}_{t + 1}_{w}", 0.0)
+            m.short[w, mi, t] = var(f"short_{mi}_{t + 1}_{w}", 0.0)
+            if with_below:
+                m.below[w, mi, t] = var(f"below_{mi}_{t + 1}_{w}", 0.0)
     if not out.spot:
         return
-    for o, t in zip(*np.nonzero(m.x >= 0), strict=True):
-        a = float(out.avail[o, t])
-        if a > 0:
-            m.y[w, o, t] = b.var(f"y_{o}_{t + 1}_{w}", 0.0, a * float(p.capacity[o, t]))
+    o_idx, t_idx = np.nonzero(m.x >= 0)
+    upper = (out.avail[o_idx, t_idx] * p.capacity[o_idx, t_idx]).tolist()
+    y = m.y[w]
+    for o, t, up in zip(o_idx.tolist(), t_idx.tolist(), upper, strict=True):
+        if up > 0:
+            y[o, t] = var(f"y_{o}_{t + 1}_{w}", 0.0, up)
 
 
 def add_spot_capacity(b: _Builder, m: BuiltModel, w: int) -> None:
     """Spot: `a * x + y <= a * capacity` (planned and spot volume share the capacity)."""
     p = m.params
     out = m.outcomes[w]
-    for o, t in zip(*np.nonzero(m.y[w] >= 0), strict=True):
-        a = float(out.avail[o, t])
-        b.row(
-            f"spot_{o}_{t + 1}_{w}",
-            [(int(m.x[o, t]), a), (int(m.y[w, o, t]), 1.0)],
-            LpConstraintLE,
-            a * float(p.capacity[o, t]),
-        )
+    cols = b.columns
+    row = b.row_of_vars
+    o_idx, t_idx = np.nonzero(m.y[w] >= 0)
+    avail = out.avail[o_idx, t_idx].tolist()
+    caps = p.capacity[o_idx, t_idx].tolist()
+    xs = m.x[o_idx, t_idx].tolist()
+    ys = m.y[w][o_idx, t_idx].tolist()
+    for o, t, a, cap, xj, yj in zip(
+        o_idx.tolist(), t_idx.tolist(), avail, caps, xs, ys, strict=True
+    ):
+        row(f"spot_{o}_{t + 1}_{w}", [(cols[xj], a), (cols[yj], 1.0)], LpConstraintLE, a * cap)
 
 
 def add_balance(b: _Builder, m: BuiltModel, w: int) -> None:
@@ -412,22 +428,29 @@ def add_balance(b: _Builder, m: BuiltModel, w: int) -> None:
     - demand[m,t]`, with `inv[m,0,w] = initial_inventory`."""
     p = m.params
     out = m.outcomes[w]
+    cols = b.columns
+    row = b.row_of_vars
+    rhs = p.inbound - p.demand
+    rhs[:, 0] += p.initial
+    rhs_list = rhs.tolist()
     for mi in range(len(p.materials)):
         offers = p.offers_of(mi)
+        xs = m.x[offers].T.tolist()  # per period: x column of each offer
+        ys = m.y[w][offers].T.tolist()
+        av = out.avail[offers].T.tolist()
+        inv = m.inv[w, mi].tolist()
+        short = m.short[w, mi].tolist()
         for t in range(p.periods):
-            terms: list[tuple[int, float]] = [(int(m.inv[w, mi, t]), 1.0)]
+            pairs = [(cols[inv[t]], 1.0)]
             if t > 0:
-                terms.append((int(m.inv[w, mi, t - 1]), -1.0))
-            for o in offers:
-                if m.x[o, t] >= 0:
-                    terms.append((int(m.x[o, t]), -float(out.avail[o, t])))
-                if m.y[w, o, t] >= 0:
-                    terms.append((int(m.y[w, o, t]), -1.0))
-            terms.append((int(m.short[w, mi, t]), -1.0))
-            rhs = float(p.inbound[mi, t] - p.demand[mi, t]) + (
-                float(p.initial[mi]) if t == 0 else 0.0
-            )
-            b.row(f"bal_{mi}_{t + 1}_{w}", terms, LpConstraintEQ, rhs)
+                pairs.append((cols[inv[t - 1]], -1.0))
+            for xj, yj, a in zip(xs[t], ys[t], av[t], strict=True):
+                if xj >= 0 and a != 0.0:
+                    pairs.append((cols[xj], -a))
+                if yj >= 0:
+                    pairs.append((cols[yj], -1.0))
+            pairs.append((cols[short[t]], -1.0))
+            row(f"bal_{mi}_{t + 1}_{w}", pairs, LpConstraintEQ, rhs_list[mi][t])
 
 
 def add_safety_stock(b: _Builder, m: BuiltModel, w: int) -> None:

@@ -1,24 +1,33 @@
 """One scenario through the whole pipeline: parameters -> model -> solve -> plan -> check.
 
 This is what `sourcing run` does for each file, and what compare, stress and
-frontier reuse. It raises the project's errors (infeasible policy, no
-solution, a plan that fails its check) and otherwise returns the checked plan
-with the timings of every phase.
+frontier reuse. The model is solved whole (monolithic) or, when it splits into
+independent groups of materials or has identical scenarios to merge, part by
+part (see `decompose`); either way the plan is put together on the full
+scenario set and checked as a whole. Errors are the project's (infeasible
+policy, no solution, a plan that fails its check).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from optimizer.check import CheckReport, check_plan
-from optimizer.errors import InfeasiblePolicy, InternalError, NoSolution
+from optimizer.decompose import Part, assemble, split, worthwhile
+from optimizer.errors import InfeasiblePolicy, InternalError, NoSolution, UserError
+from optimizer.executor import Executor, Serial
 from optimizer.feasibility import PolicyConflict, policy_conflicts
 from optimizer.model import BuiltModel, build_model
 from optimizer.parameters import Parameters, build_parameters
-from optimizer.plan import Plan, extract_plan
+from optimizer.plan import Plan, Solution, extract_plan, solution_of
 from optimizer.scenario import Scenario
 from optimizer.solving import SolveResult, SolverOptions, Status, solve
+
+DECOMPOSE_CHOICES = ("auto", "on", "off")
 
 
 class PolicyInfeasible(InfeasiblePolicy):
@@ -50,17 +59,27 @@ def model_size(built: BuiltModel) -> dict[str, int | str]:
         "nonzeros": nnz,
         "binaries": int(sum(1 for v in built.columns if v.cat == "Integer")),
         "scenarios": len(built.outcomes),
+        "parts": 1,
     }
 
 
-def run_scenario(scenario: Scenario, options: SolverOptions | None = None) -> RunResult:
+def run_scenario(
+    scenario: Scenario,
+    options: SolverOptions | None = None,
+    *,
+    decompose: str = "auto",
+    executor: Executor | None = None,
+) -> RunResult:
     """Solve a validated scenario and return its checked plan.
 
+    `decompose`: "auto" splits the model into independent parts when that is
+    exact and pays, "on" always goes part by part, "off" solves it whole.
     Raises `PolicyInfeasible` (exit 3), `NoSolution` (exit 4) or `InternalError`
     when the plan fails its independent check (exit 1).
     """
+    if decompose not in DECOMPOSE_CHOICES:
+        raise UserError(f"unknown decomposition {decompose!r}; use auto, on or off")
     options = options or SolverOptions()
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
     params = build_parameters(scenario)
     conflicts = policy_conflicts(params)
@@ -68,17 +87,25 @@ def run_scenario(scenario: Scenario, options: SolverOptions | None = None) -> Ru
         raise PolicyInfeasible(
             "\n".join(f"{c.material}: {c.policy}: {c.message}" for c in conflicts), conflicts
         )
+    timings = {"parameters": time.perf_counter() - t0}
+    if decompose != "off":
+        parts = split(params)
+        if decompose == "on" or worthwhile(params, parts):
+            return _run_parts(params, parts, options, executor or Serial(), timings)
     t1 = time.perf_counter()
-    built = build_model(params, name=_problem_name(params))
-    t2 = time.perf_counter()
+    built = build_model(params)
+    timings["build"] = time.perf_counter() - t1
     result = solve(built, options)
-    timings.update(parameters=t1 - t0, build=t2 - t1)
+    _raise_for(result)
+    assert result.values is not None and result.objective is not None
     timings.update(handoff=result.handoff_seconds, solve=result.seconds)
-    return finish(built, result, timings)
+    timings["extract"] = result.extract_seconds
+    solution = solution_of(built, result.values)
+    return _finish(solution, result, model_size(built), timings)
 
 
-def finish(built: BuiltModel, result: SolveResult, timings: dict[str, float]) -> RunResult:
-    """Map the solver's status to errors, or extract and check the plan."""
+def _raise_for(result: SolveResult) -> None:
+    """Map a solver status without a plan to the project's errors."""
     status = result.status
     if status is Status.INFEASIBLE:
         raise PolicyInfeasible(
@@ -93,19 +120,129 @@ def finish(built: BuiltModel, result: SolveResult, timings: dict[str, float]) ->
         )
     if not status.has_plan or result.values is None or result.objective is None:
         raise InternalError(f"solver {result.solver} failed: {status.value} {result.message}")
+
+
+def _finish(
+    solution: Solution,
+    result: SolveResult,
+    size: dict[str, int | str],
+    timings: dict[str, float],
+) -> RunResult:
+    """Extract the plan, check it, and refuse it if the check fails."""
+    assert result.objective is not None
     t0 = time.perf_counter()
-    plan = extract_plan(built, result.values, status.value, result.objective)
+    plan = extract_plan(solution, result.status.value, result.objective)
     t1 = time.perf_counter()
     report = check_plan(plan)
     t2 = time.perf_counter()
-    timings.update(extract=result.extract_seconds + (t1 - t0), check=t2 - t1)
+    timings["extract"] = timings.get("extract", 0.0) + (t1 - t0)
+    timings["check"] = t2 - t1
     if not report.ok:
         raise InternalError(
             "the solver's plan fails the independent check; it is not reported:\n  "
             + "\n  ".join(report.violations[:20])
         )
-    return RunResult(plan, report, result, model_size(built), timings)
+    return RunResult(plan, report, result, size, timings)
 
 
-def _problem_name(params: Parameters) -> str:
-    return "sourcing"
+# --- part by part ----------------------------------------------------------------------
+
+
+@dataclass
+class PartAnswer:
+    """What solving one part sends back (picklable: arrays, no PuLP objects)."""
+
+    result: SolveResult
+    size: dict[str, int | str]
+    build_seconds: float
+    x: np.ndarray | None = None
+    y: np.ndarray | None = None
+    inv: np.ndarray | None = None
+    short: np.ndarray | None = None
+    below: np.ndarray | None = None
+
+
+def solve_part(job: tuple[Parameters, SolverOptions, float | None]) -> PartAnswer:
+    """Build and solve one part (runs in a worker process when there are several)."""
+    params, options, deadline = job
+    if deadline is not None:
+        left = max(0.0, deadline - time.time())
+        limit = left if options.time_limit is None else min(options.time_limit, left)
+        options = dataclasses.replace(options, time_limit=limit)
+    t0 = time.perf_counter()
+    built = build_model(params)
+    build_seconds = time.perf_counter() - t0
+    result = solve(built, options)
+    answer = PartAnswer(result, model_size(built), build_seconds)
+    if result.values is not None:
+        sol = solution_of(built, result.values)
+        answer.x, answer.y, answer.inv = sol.x, sol.y, sol.inv
+        answer.short, answer.below = sol.short, sol.below
+    result.values = None  # the arrays above carry the answer; columns stay here
+    result.duals = None
+    return answer
+
+
+def _run_parts(
+    params: Parameters,
+    parts: list[Part],
+    options: SolverOptions,
+    executor: Executor,
+    timings: dict[str, float],
+) -> RunResult:
+    deadline = None if options.time_limit is None else time.time() + options.time_limit
+    t0 = time.perf_counter()
+    answers = executor.map(
+        solve_part, [(part.params, options, deadline) for part in parts], label="parts"
+    )
+    wall = time.perf_counter() - t0
+    for answer in answers:
+        if answer.result.status.has_plan:
+            answer.result.values = np.zeros(0)  # has a plan; values travel in the arrays
+        _raise_for(answer.result)
+    solutions = [
+        Solution(part.params, part.params.outcomes, a.x, a.y, a.inv, a.short, a.below)  # type: ignore[arg-type]
+        for part, a in zip(parts, answers, strict=True)
+    ]
+    solution = assemble(params, parts, solutions)
+    results = [a.result for a in answers]
+    status = (
+        Status.FEASIBLE if any(r.status is Status.FEASIBLE for r in results) else Status.OPTIMAL
+    )
+    gaps = [r.gap for r in results if r.gap is not None]
+    combined = SolveResult(
+        status,
+        results[0].solver,
+        objective=float(sum(r.objective or 0.0 for r in results)),
+        gap=max(gaps) if gaps else None,
+        seconds=sum(r.seconds for r in results),
+        handoff_seconds=sum(r.handoff_seconds for r in results),
+        extract_seconds=sum(r.extract_seconds for r in results),
+        message=f"{len(parts)} parts: " + ", ".join(sorted({r.message for r in results})),
+    )
+    timings.update(
+        build=sum(a.build_seconds for a in answers),
+        handoff=combined.handoff_seconds,
+        solve=combined.seconds,
+        extract=combined.extract_seconds,
+        parts_wall=wall,
+    )
+    size: dict[str, int | str] = {
+        "kind": _kind(answers),
+        "variables": sum(int(a.size["variables"]) for a in answers),
+        "rows": sum(int(a.size["rows"]) for a in answers),
+        "nonzeros": sum(int(a.size["nonzeros"]) for a in answers),
+        "binaries": sum(int(a.size["binaries"]) for a in answers),
+        "scenarios": len(params.outcomes),
+        "parts": len(parts),
+        "merged_scenarios": sum(len(part.params.outcomes) for part in parts),
+    }
+    return _finish(solution, combined, size, timings)
+
+
+def _kind(answers: list[PartAnswer]) -> str:
+    kinds = {str(a.size["kind"]) for a in answers}
+    for kind in ("milp", "two-stage", "lp"):
+        if kind in kinds:
+            return kind
+    return "lp"

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.model import BuiltModel
-from optimizer.parameters import Parameters
+from optimizer.parameters import Outcome, Parameters
 
 ZERO = 1e-9
 COST_KEYS = ("purchase", "delay", "spot", "holding", "shortage", "safety_stock", "fixed")
@@ -66,28 +66,52 @@ def order_day(period: int, period_days: float, delay_days: float) -> float:
     return max(0.0, (period - 1) * period_days - delay_days)
 
 
-def extract_plan(built: BuiltModel, values: np.ndarray, status: str, objective: float) -> Plan:
-    """Turn solver values (in the model's column order) into a `Plan`."""
-    p = built.params
-    vals = clean(values)
-    x = clean(built.value(built.x, vals))  # (O, T)
-    y = clean(built.value(built.y, vals))  # (W, O, T)
-    inv = clean(built.value(built.inv, vals))
-    short = clean(built.value(built.short, vals))
-    below = clean(built.value(built.below, vals))
+@dataclass
+class Solution:
+    """Solved values as arrays over the scenario's index sets (not the solver's columns).
 
+    x (O, T): planned arrivals; y (W, O, T): spot buys; inv, short, below (W, M, T).
+    """
+
+    params: Parameters
+    outcomes: tuple[Outcome, ...]
+    x: np.ndarray
+    y: np.ndarray
+    inv: np.ndarray
+    short: np.ndarray
+    below: np.ndarray
+
+
+def solution_of(built: BuiltModel, values: np.ndarray) -> Solution:
+    """Map solver values (in the model's column order) onto the scenario's index sets."""
+    vals = clean(values)
+    return Solution(
+        built.params,
+        built.outcomes,
+        x=clean(built.value(built.x, vals)),
+        y=clean(built.value(built.y, vals)),
+        inv=clean(built.value(built.inv, vals)),
+        short=clean(built.value(built.short, vals)),
+        below=clean(built.value(built.below, vals)),
+    )
+
+
+def extract_plan(sol: Solution, status: str, objective: float) -> Plan:
+    """Turn a solution into a `Plan`: tables, cost breakdown and KPIs."""
+    p = sol.params
+    x, y, inv, short, below = sol.x, sol.y, sol.inv, sol.short, sol.below
     orders = _orders(p, x)
-    spot = _spot(built, y)
-    inventory = _inventory(built, x, y, inv, short, below)
-    parts = _cost_parts(built, x, y, inv, short, below)  # (W, 7)
-    probs = np.array([o.probability for o in built.outcomes])
+    spot = _spot(p, sol.outcomes, y)
+    inventory = _inventory(p, sol.outcomes, x, y, inv, short, below)
+    parts = _cost_parts(p, sol.outcomes, x, y, inv, short, below)  # (W, 7)
+    probs = np.array([o.probability for o in sol.outcomes])
     per_scenario = parts.sum(axis=1)
     costs = dict(zip(COST_KEYS, (probs @ parts).tolist(), strict=True))
     used = [p.suppliers[s] for s in range(len(p.suppliers)) if x[p.offer_supplier == s].sum() > 0]
     costs["fixed"] = float(sum(p.fixed_cost[p.suppliers.index(s)] for s in used))
     scenarios = pd.DataFrame(
         {
-            "scenario": [o.name for o in built.outcomes],
+            "scenario": [o.name for o in sol.outcomes],
             "probability": probs,
             "cost": per_scenario + costs["fixed"],
             "shortage": short.sum(axis=(1, 2)),
@@ -149,19 +173,18 @@ def _orders(p: Parameters, x: np.ndarray) -> pd.DataFrame:
     return df.sort_values(["material", "supplier", "period"], kind="stable").reset_index(drop=True)
 
 
-def _spot(built: BuiltModel, y: np.ndarray) -> pd.DataFrame:
-    p = built.params
+def _spot(p: Parameters, outcomes: tuple[Outcome, ...], y: np.ndarray) -> pd.DataFrame:
     w_idx, o_idx, t_idx = np.nonzero(y > 0)
     premium = 1.0 + p.scenario.spot_premium
     unit = np.array(
         [
-            built.outcomes[w].price[o, t] * p.landed[o, t] * premium
+            outcomes[w].price[o, t] * p.landed[o, t] * premium
             for w, o, t in zip(w_idx, o_idx, t_idx, strict=True)
         ]
     )
     return pd.DataFrame(
         {
-            "scenario": [built.outcomes[w].name for w in w_idx],
+            "scenario": [outcomes[w].name for w in w_idx],
             "material": [p.offers[o][1] for o in o_idx],
             "supplier": [p.offers[o][0] for o in o_idx],
             "period": t_idx + 1,
@@ -172,17 +195,17 @@ def _spot(built: BuiltModel, y: np.ndarray) -> pd.DataFrame:
 
 
 def _inventory(
-    built: BuiltModel,
+    p: Parameters,
+    outcomes: tuple[Outcome, ...],
     x: np.ndarray,
     y: np.ndarray,
     inv: np.ndarray,
     short: np.ndarray,
     below: np.ndarray,
 ) -> pd.DataFrame:
-    p = built.params
     _, n_m, n_t = inv.shape
     frames = []
-    for w, out in enumerate(built.outcomes):
+    for w, out in enumerate(outcomes):
         planned = np.zeros((n_m, n_t))
         spot = np.zeros((n_m, n_t))
         np.add.at(planned, p.offer_material, out.avail * x)
@@ -211,7 +234,8 @@ def _inventory(
 
 
 def _cost_parts(
-    built: BuiltModel,
+    p: Parameters,
+    outcomes: tuple[Outcome, ...],
     x: np.ndarray,
     y: np.ndarray,
     inv: np.ndarray,
@@ -219,11 +243,10 @@ def _cost_parts(
     below: np.ndarray,
 ) -> np.ndarray:
     """Per scenario: purchase, delay, spot, holding, shortage, safety_stock (and 0 fixed)."""
-    p = built.params
     delay = p.delay_cost[:, None]
     premium = 1.0 + p.scenario.spot_premium
     rows = []
-    for w, out in enumerate(built.outcomes):
+    for w, out in enumerate(outcomes):
         gl = out.price * p.landed
         delivered = out.avail * x
         rows.append(
@@ -237,7 +260,7 @@ def _cost_parts(
                 0.0,
             ]
         )
-    return np.array(rows).reshape(len(built.outcomes), len(COST_KEYS))
+    return np.array(rows).reshape(len(outcomes), len(COST_KEYS))
 
 
 def _material_kpis(

@@ -15,12 +15,21 @@ path it belongs to, so that the loader can point at the right line.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 MAX_OUTCOMES_WITHOUT_SAMPLING = 4096
@@ -55,6 +64,14 @@ class Horizon(_Strict):
         description="Calendar date of day 0 of the plan (YYYY-MM-DD); optional, used to date "
         "orders.",
     )
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: Any) -> Any:
+        """Only `YYYY-MM-DD` (or a date): lax mode would read the number 0 as 1970-01-01."""
+        if value is None or isinstance(value, (str, dt.date)):
+            return value
+        raise PydanticCustomError("date_type", "must be a date written YYYY-MM-DD")
 
 
 class Material(_Strict):
@@ -274,9 +291,7 @@ class Scenario(_Strict):
         description="Parent scenario file, relative to this file; this file wins on merge.",
     )
     currency: str = Field("USD", min_length=1, max_length=20, description="Currency of money.")
-    quantity_unit: str = Field(
-        "t", min_length=1, max_length=20, description="Unit of quantities."
-    )
+    quantity_unit: str = Field("t", min_length=1, max_length=20, description="Unit of quantities.")
     horizon: Horizon
     materials: dict[Id, Material] = Field(min_length=1, description="Materials by id.")
     countries: dict[Id, Country] = Field(
@@ -347,42 +362,69 @@ def _check_list(
         yield Problem(path, f"has {n} values but the horizon has only {periods} periods", value)
 
 
-def reference_problems(sc: Scenario) -> Iterator[Problem]:  # noqa: C901 - a flat list of checks
+def reference_problems(sc: Scenario) -> Iterator[Problem]:
     """Yield every cross-reference problem of a scenario whose fields are valid."""
-    periods = sc.horizon.periods
-    countries_used = {s.country for s in sc.suppliers.values()}
-    offered: dict[str, int] = {}
+    countries = _known_countries(sc)
+    yield from _material_problems(sc)
+    yield from _offer_problems(sc)
+    for code in sc.policy.max_country_share:
+        if code not in countries:
+            yield Problem(
+                ("policy", "max_country_share", code),
+                f"unknown country {code!r}: no supplier is there and `countries` does not list it"
+                f"{_suggest(code, countries)}",
+                code,
+            )
+    yield from _event_problems(sc)
+    for key, events in (("disruptions", sc.disruptions), ("risks", sc.risks)):
+        seen: dict[str, int] = {}
+        for i, event in enumerate(events):
+            if event.name in seen:
+                yield Problem(
+                    (key, i, "name"), f"duplicate name (also item {seen[event.name]})", event.name
+                )
+            seen.setdefault(event.name, i)
+            for j, eff in enumerate(event.effects):
+                yield from _effect_problems(sc, eff, (key, i, "effects", j), countries)
 
+
+def _known_countries(sc: Scenario) -> set[str]:
+    """Country codes a policy or an effect may name: those of suppliers and of `countries`."""
+    return {s.country for s in sc.suppliers.values()} | set(sc.countries)
+
+
+def _material_problems(sc: Scenario) -> Iterator[Problem]:
+    periods = sc.horizon.periods
     for mid, mat in sc.materials.items():
         yield from _check_list(mat.demand, periods, ("materials", mid, "demand"))
         yield from _check_list(mat.inbound, periods, ("materials", mid, "inbound"), exact=False)
 
+
+def _offer_problems(sc: Scenario) -> Iterator[Problem]:
+    periods = sc.horizon.periods
     for sid, sup in sc.suppliers.items():
         for mid, offer in sup.offers.items():
             base = ("suppliers", sid, "offers", mid)
             if mid not in sc.materials:
                 yield Problem(
-                    base, f"offer for unknown material {mid!r}{_known(sc.materials)}", mid
+                    base, f"offer for unknown material {mid!r}{_suggest(mid, sc.materials)}", mid
                 )
-            else:
-                offered[mid] = offered.get(mid, 0) + 1
-            yield from _check_list(offer.price, periods, (*base, "price"))
-            yield from _check_list(offer.capacity, periods, (*base, "capacity"))
+            if isinstance(offer.price, list):
+                yield from _check_list(offer.price, periods, (*base, "price"))
+            if isinstance(offer.capacity, list):
+                yield from _check_list(offer.capacity, periods, (*base, "capacity"))
 
-    for code in sc.policy.max_country_share:
-        if code not in countries_used:
-            yield Problem(
-                ("policy", "max_country_share", code),
-                f"no supplier is in country {code!r}{_known(countries_used)}",
-                code,
-            )
 
+def _event_problems(sc: Scenario) -> Iterator[Problem]:
+    """`disruptions` or `risks`, `sampling`, and the sum of disruption probabilities."""
     if sc.disruptions and sc.risks:
         yield Problem(("risks",), "use either `disruptions` or `risks`, not both")
     if sc.sampling is not None and not sc.risks:
         yield Problem(("sampling",), "`sampling` draws outcomes of `risks`; there are no risks")
-    if sc.risks and sc.sampling is None and len(sc.risks) > math.log2(
-        MAX_OUTCOMES_WITHOUT_SAMPLING
+    if (
+        sc.risks
+        and sc.sampling is None
+        and len(sc.risks) > math.log2(MAX_OUTCOMES_WITHOUT_SAMPLING)
     ):
         yield Problem(
             ("risks",),
@@ -398,58 +440,61 @@ def reference_problems(sc: Scenario) -> Iterator[Problem]:  # noqa: C901 - a fla
             total,
         )
 
-    for key, events in (("disruptions", sc.disruptions), ("risks", sc.risks)):
-        seen: dict[str, int] = {}
-        for i, event in enumerate(events):
-            if event.name in seen:
-                yield Problem(
-                    (key, i, "name"), f"duplicate name (also item {seen[event.name]})", event.name
-                )
-            seen.setdefault(event.name, i)
-            for j, eff in enumerate(event.effects):
-                yield from _effect_problems(sc, eff, (key, i, "effects", j), countries_used)
-
 
 def _effect_problems(
-    sc: Scenario, eff: Effect, path: tuple[str | int, ...], countries_used: set[str]
+    sc: Scenario, eff: Effect, path: tuple[str | int, ...], countries: set[str]
 ) -> Iterator[Problem]:
-    if (eff.country is None) == (eff.supplier is None):
-        yield Problem(path, "name exactly one of `country` or `supplier`")
-    if eff.country is not None and eff.country not in countries_used:
+    if eff.country is not None and eff.supplier is not None:
+        yield Problem(path, "names both `country` and `supplier`; name exactly one of them")
+    elif eff.country is None and eff.supplier is None:
+        yield Problem(path, "names neither `country` nor `supplier`; name exactly one of them")
+    if eff.country is not None and eff.country not in countries:
         yield Problem(
             (*path, "country"),
-            f"no supplier is in country {eff.country!r}{_known(countries_used)}",
+            f"unknown country {eff.country!r}: no supplier is there and `countries` does not "
+            f"list it{_suggest(eff.country, countries)}",
             eff.country,
         )
     if eff.supplier is not None and eff.supplier not in sc.suppliers:
         yield Problem(
             (*path, "supplier"),
-            f"unknown supplier {eff.supplier!r}{_known(sc.suppliers)}",
+            f"unknown supplier {eff.supplier!r}{_suggest(eff.supplier, sc.suppliers)}",
             eff.supplier,
         )
     for k, mid in enumerate(eff.materials or []):
         if mid not in sc.materials:
             yield Problem(
-                (*path, "materials", k), f"unknown material {mid!r}{_known(sc.materials)}", mid
+                (*path, "materials", k),
+                f"unknown material {mid!r}{_suggest(mid, sc.materials)}",
+                mid,
             )
-    last = eff.to_period if eff.to_period is not None else sc.horizon.periods
-    if eff.to_period is not None and eff.to_period > sc.horizon.periods:
-        yield Problem(
-            (*path, "to_period"),
-            f"must be <= horizon.periods ({sc.horizon.periods})",
-            eff.to_period,
-        )
-    if eff.from_period > last:
-        yield Problem(
-            (*path, "from_period"), f"must be <= to_period ({last})", eff.from_period
-        )
+    yield from _period_problems(eff, path, sc.horizon.periods)
 
 
-def _known(names: object) -> str:
-    """A short hint listing known names (at most five)."""
-    items = sorted(names)  # type: ignore[call-overload]
+def _period_problems(eff: Effect, path: tuple[str | int, ...], periods: int) -> Iterator[Problem]:
+    if eff.to_period is not None and eff.to_period > periods:
+        yield Problem(
+            (*path, "to_period"), f"must be <= horizon.periods ({periods})", eff.to_period
+        )
+    last = min(eff.to_period if eff.to_period is not None else periods, periods)
+    if eff.from_period > periods:
+        yield Problem(
+            (*path, "from_period"), f"must be <= horizon.periods ({periods})", eff.from_period
+        )
+    elif eff.from_period > last:
+        yield Problem((*path, "from_period"), f"must be <= to_period ({last})", eff.from_period)
+
+
+def _suggest(name: str, names: Iterable[str]) -> str:
+    """A hint for an unknown id: the closest known ids, else a few known ones."""
+    items = sorted(names)
     if not items:
         return ""
+    close = difflib.get_close_matches(name, items, n=3, cutoff=0.6)
+    if not close:  # case slips (`cn` for `CN`) are not caught by the ratio
+        close = [item for item in items if item.lower() == name.lower()]
+    if close:
+        return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
     shown = ", ".join(items[:5]) + (", ..." if len(items) > 5 else "")
     return f"; known: {shown}"
 
@@ -458,8 +503,27 @@ def json_schema() -> dict[str, Any]:
     """JSON Schema of a scenario file, draft-07 (what yaml-language-server reads)."""
     schema = Scenario.model_json_schema(ref_template="#/definitions/{model}")
     schema["definitions"] = schema.pop("$defs", {})
-    return {
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": "https://github.com/sourcing/sourcing/scenario.schema.json",
-        **schema,
-    }
+    _id_keys(schema)
+    return {"$schema": "http://json-schema.org/draft-07/schema#", **schema}
+
+
+def _id_keys(node: Any) -> None:
+    """Mappings keyed by ids: check every key against the pattern and every value.
+
+    Why: pydantic writes `patternProperties`, under which a key that breaks the
+    pattern (`cn baotou`) passes unchecked in an editor, value and all.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _id_keys(item)
+        return
+    if not isinstance(node, dict):
+        return
+    patterns = node.get("patternProperties")
+    if isinstance(patterns, dict) and len(patterns) == 1:
+        ((pattern, value),) = patterns.items()
+        del node["patternProperties"]
+        node["propertyNames"] = {**node.get("propertyNames", {}), "pattern": pattern}
+        node["additionalProperties"] = value
+    for item in node.values():
+        _id_keys(item)
