@@ -81,9 +81,12 @@ def _worlds(sc: Scenario) -> list[_World]:
     return worlds
 
 
-def _factors(sc: Scenario, world: _World, sup: str, mat: str, t: int) -> tuple[float, float]:
-    """Availability and price factor of an offer in period t (1-based) of a world."""
-    a = g = 1.0
+def _factors(
+    sc: Scenario, world: _World, sup: str, mat: str, periods: int
+) -> tuple[list[float], list[float]]:
+    """Availability and price factor of an offer in each period of a world."""
+    a = [1.0] * periods
+    g = [1.0] * periods
     country = sc.suppliers[sup].country
     for e in world.effects:
         if e.supplier is not None and e.supplier != sup:
@@ -92,10 +95,10 @@ def _factors(sc: Scenario, world: _World, sup: str, mat: str, t: int) -> tuple[f
             continue
         if e.materials is not None and mat not in e.materials:
             continue
-        last = e.to_period if e.to_period is not None else sc.horizon.periods
-        if e.from_period <= t <= last:
-            a *= e.availability
-            g *= e.price_factor
+        last = e.to_period if e.to_period is not None else periods
+        for t in range(e.from_period - 1, last):
+            a[t] *= e.availability
+            g[t] *= e.price_factor
     return a, g
 
 
@@ -240,29 +243,34 @@ def _check_scenarios(
         (str(r.scenario), str(r.material), int(r.period)): r
         for r in plan.inventory.itertuples(index=False)
     }
+    offering = {
+        mid: [sid for sid, sup in sc.suppliers.items() if mid in sup.offers] for mid in sc.materials
+    }
     costs: dict[str, float] = {}
     for world in worlds:
         w = world.name
         cost = 0.0
         for mid, mat in sc.materials.items():
+            factors = {sid: _factors(sc, world, sid, mid, periods) for sid in offering[mid]}
             demand = per_period(mat.demand, periods)
             inbound = list(mat.inbound) + [0.0] * (periods - len(mat.inbound))
             ss = mat.safety_stock
             prev = mat.initial_inventory
             for t in range(1, periods + 1):
                 arrived = 0.0
-                for sid, sup in sc.suppliers.items():
-                    if mid not in sup.offers:
-                        continue
-                    a, g = _factors(sc, world, sid, mid, t)
+                for sid in offering[mid]:
+                    a, g = factors[sid][0][t - 1], factors[sid][1][t - 1]
                     q = x.get((sid, mid, t), 0.0)
                     y = spot.get((w, sid, mid, t), 0.0)
                     cap = terms.capacity[(sid, mid)][t - 1]
-                    if y < -_tol(y):
-                        report.fail(f"spot {w}/{sid}/{mid}/{t}: negative")
-                    if y > _tol(y) and (not world.spot or t < terms.earliest[sid]):
-                        report.fail(f"spot {w}/{sid}/{mid}/{t}: not allowed here")
-                    if a * q + y > a * cap + _tol(cap):
+                    if y:
+                        if y < -FEAS_TOL * (1.0 + abs(y)):
+                            report.fail(f"spot {w}/{sid}/{mid}/{t}: negative")
+                        if y > FEAS_TOL * (1.0 + y) and (
+                            not world.spot or t < terms.earliest[sid]
+                        ):
+                            report.fail(f"spot {w}/{sid}/{mid}/{t}: not allowed here")
+                    if a * q + y > a * cap + FEAS_TOL * (1.0 + cap):
                         report.fail(
                             f"spot capacity {w}/{sid}/{mid}/{t}: "
                             f"{a:g}*{q:g} + {y:g} > {a:g}*{cap:g}"
@@ -278,11 +286,12 @@ def _check_scenarios(
                 closing, short = float(row.closing), float(row.shortage)
                 below = float(row.below_safety_stock)
                 expect = prev + inbound[t - 1] + arrived + short - demand[t - 1]
-                if abs(closing - expect) > _tol(prev, arrived, demand[t - 1]):
+                scale = 1.0 + abs(prev) + abs(arrived) + abs(demand[t - 1])
+                if abs(closing - expect) > FEAS_TOL * scale:
                     report.fail(f"balance {w}/{mid}/{t}: closing {closing:g} != {expect:g}")
-                if closing < -_tol(closing) or short < -_tol(short) or below < -_tol(below):
+                if min(closing, short, below) < -FEAS_TOL * scale:
                     report.fail(f"negative stock, shortage or shortfall {w}/{mid}/{t}")
-                if below < ss - closing - _tol(ss):
+                if below < ss - closing - FEAS_TOL * (1.0 + ss):
                     report.fail(
                         f"safety stock {w}/{mid}/{t}: shortfall {below:g} < {ss - closing:g}"
                     )
@@ -321,5 +330,3 @@ def _check_objective(
             f"objective: the plan's cost recomputed is {total:.10g}, the solver said "
             f"{plan.objective:.10g}"
         )
-
-
