@@ -135,7 +135,18 @@ def generate(
             scenario["sampling"] = {"scenarios": samples, "seed": seed}
     if cvar:
         scenario["objective"] = {"risk_measure": "cvar", "cvar_alpha": 0.9, "cvar_weight": 0.5}
-    return scenario
+    return _plain(scenario)
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars to Python numbers, recursively (YAML writers want plain types)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _events(

@@ -32,6 +32,7 @@ from pulp import (
     LpConstraintGE,
     LpConstraintLE,
     LpContinuous,
+    LpInteger,
     LpMinimize,
     LpProblem,
     LpVariable,
@@ -40,6 +41,7 @@ from pulp import (
 from optimizer.parameters import Outcome, Parameters
 
 EPS = 1e-12
+INF = float("inf")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class BuiltModel:
     eta: int  # CVaR threshold column, -1 without CVaR
     cvar: np.ndarray  # (W,) CVaR excess columns, -1 without CVaR
     row_info: dict[str, RowInfo] = field(default_factory=dict)
+    matrix: RecordedMatrix | None = None  # the rows as recorded while building
 
     @property
     def is_mip(self) -> bool:
@@ -95,7 +98,12 @@ class BuiltModel:
 
 
 class _Builder:
-    """Collects columns, costs and rows; turns them into one PuLP problem."""
+    """Collects columns, costs and rows; turns them into one PuLP problem.
+
+    While it creates the PuLP rows it also records them as a sparse matrix (in
+    the same column and row order), so that handing the model to HiGHS does
+    not have to read every PuLP row back (`recorded_matrix`).
+    """
 
     def __init__(self, name: str) -> None:
         self.prob = LpProblem(name, LpMinimize)
@@ -103,6 +111,14 @@ class _Builder:
         self.cost: list[float] = []
         self.rows: dict[str, LpConstraint] = {}
         self.row_info: dict[str, RowInfo] = {}
+        self.col_low: list[float] = []
+        self.col_up: list[float] = []
+        self.col_int: list[bool] = []
+        self.index: list[int] = []
+        self.value: list[float] = []
+        self.start: list[int] = [0]
+        self.row_low: list[float] = []
+        self.row_up: list[float] = []
 
     def var(
         self,
@@ -111,25 +127,68 @@ class _Builder:
         up: float | None = None,
         cat: str = LpContinuous,
     ) -> int:
-        self.columns.append(self.prob.add_variable(name, low, up, cat))
+        v = self.prob.add_variable(name, low, up, cat)
+        self.columns.append(v)
         self.cost.append(0.0)
+        self.col_low.append(-INF if v.lowBound is None else float(v.lowBound))
+        self.col_up.append(INF if v.upBound is None else float(v.upBound))
+        self.col_int.append(v.cat == LpInteger)
         return len(self.columns) - 1
 
     def row(self, name: str, terms: Iterable[tuple[int, float]], sense: int, rhs: float) -> None:
-        cols = self.columns
-        expr = LpAffineExpression([(cols[j], c) for j, c in terms if c != 0.0])
-        self.rows[name] = LpConstraint(expr, sense, name, rhs)
+        pairs = [(j, c) for j, c in terms if c != 0.0]
+        self.row_cols(name, [j for j, _ in pairs], [c for _, c in pairs], sense, rhs)
 
-    def row_of_vars(
-        self, name: str, pairs: list[tuple[LpVariable, float]], sense: int, rhs: float
+    def row_cols(
+        self, name: str, cols: list[int], coefs: list[float], sense: int, rhs: float
     ) -> None:
-        """A row from (variable, non-zero coefficient) pairs: the hot path."""
-        self.rows[name] = LpConstraint(LpAffineExpression(pairs), sense, name, rhs)
+        """A row from column indices and non-zero coefficients (no repeats): the hot path."""
+        expr = LpAffineExpression(zip(map(self.columns.__getitem__, cols), coefs, strict=True))
+        self.rows[name] = LpConstraint(expr, sense, name, rhs)
+        self.index.extend(cols)
+        self.value.extend(coefs)
+        self.start.append(len(self.index))
+        self.row_low.append(rhs if sense != LpConstraintLE else -INF)
+        self.row_up.append(rhs if sense != LpConstraintGE else INF)
 
     def add_cost(self, cols: np.ndarray, coefs: np.ndarray) -> None:
         cost = self.cost
         for j, c in zip(cols.tolist(), coefs.tolist(), strict=True):
             cost[j] += c
+
+    def recorded_matrix(self) -> RecordedMatrix:
+        """The rows as recorded, in CSR form, with bounds, costs and integrality."""
+        return RecordedMatrix(
+            cost=np.asarray(self.cost, dtype=float),
+            col_lower=np.asarray(self.col_low, dtype=float),
+            col_upper=np.asarray(self.col_up, dtype=float),
+            integer=np.asarray(self.col_int, dtype=bool),
+            row_lower=np.asarray(self.row_low, dtype=float),
+            row_upper=np.asarray(self.row_up, dtype=float),
+            start=np.asarray(self.start, dtype=np.int64),
+            index=np.asarray(self.index, dtype=np.int32),
+            value=np.asarray(self.value, dtype=float),
+        )
+
+
+@dataclass(frozen=True)
+class RecordedMatrix:
+    """The model's rows as the builder recorded them (CSR, the model's orders)."""
+
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+
+    @property
+    def nnz(self) -> int:
+        """Number of non-zeros."""
+        return int(self.value.size)
 
 
 def build_model(params: Parameters, name: str = "sourcing") -> BuiltModel:
@@ -183,6 +242,7 @@ def _build(params: Parameters, outcomes: Sequence[Outcome], name: str) -> BuiltM
     m.row_names = list(b.rows)
     m.row_info = b.row_info
     m.cost = np.asarray(b.cost)
+    m.matrix = b.recorded_matrix()
     b.prob.setObjective(
         LpAffineExpression([(b.columns[j], c) for j, c in enumerate(b.cost) if c != 0.0])
     )
@@ -410,8 +470,7 @@ def add_spot_capacity(b: _Builder, m: BuiltModel, w: int) -> None:
     """Spot: `a * x + y <= a * capacity` (planned and spot volume share the capacity)."""
     p = m.params
     out = m.outcomes[w]
-    cols = b.columns
-    row = b.row_of_vars
+    row = b.row_cols
     o_idx, t_idx = np.nonzero(m.y[w] >= 0)
     avail = out.avail[o_idx, t_idx].tolist()
     caps = p.capacity[o_idx, t_idx].tolist()
@@ -420,7 +479,7 @@ def add_spot_capacity(b: _Builder, m: BuiltModel, w: int) -> None:
     for o, t, a, cap, xj, yj in zip(
         o_idx.tolist(), t_idx.tolist(), avail, caps, xs, ys, strict=True
     ):
-        row(f"spot_{o}_{t + 1}_{w}", [(cols[xj], a), (cols[yj], 1.0)], LpConstraintLE, a * cap)
+        row(f"spot_{o}_{t + 1}_{w}", [xj, yj], [a, 1.0], LpConstraintLE, a * cap)
 
 
 def add_balance(b: _Builder, m: BuiltModel, w: int) -> None:
@@ -428,8 +487,7 @@ def add_balance(b: _Builder, m: BuiltModel, w: int) -> None:
     - demand[m,t]`, with `inv[m,0,w] = initial_inventory`."""
     p = m.params
     out = m.outcomes[w]
-    cols = b.columns
-    row = b.row_of_vars
+    row = b.row_cols
     rhs = p.inbound - p.demand
     rhs[:, 0] += p.initial
     rhs_list = rhs.tolist()
@@ -441,16 +499,21 @@ def add_balance(b: _Builder, m: BuiltModel, w: int) -> None:
         inv = m.inv[w, mi].tolist()
         short = m.short[w, mi].tolist()
         for t in range(p.periods):
-            pairs = [(cols[inv[t]], 1.0)]
+            cols = [inv[t]]
+            coefs = [1.0]
             if t > 0:
-                pairs.append((cols[inv[t - 1]], -1.0))
+                cols.append(inv[t - 1])
+                coefs.append(-1.0)
             for xj, yj, a in zip(xs[t], ys[t], av[t], strict=True):
                 if xj >= 0 and a != 0.0:
-                    pairs.append((cols[xj], -a))
+                    cols.append(xj)
+                    coefs.append(-a)
                 if yj >= 0:
-                    pairs.append((cols[yj], -1.0))
-            pairs.append((cols[short[t]], -1.0))
-            row(f"bal_{mi}_{t + 1}_{w}", pairs, LpConstraintEQ, rhs_list[mi][t])
+                    cols.append(yj)
+                    coefs.append(-1.0)
+            cols.append(short[t])
+            coefs.append(-1.0)
+            row(f"bal_{mi}_{t + 1}_{w}", cols, coefs, LpConstraintEQ, rhs_list[mi][t])
 
 
 def add_safety_stock(b: _Builder, m: BuiltModel, w: int) -> None:

@@ -253,13 +253,13 @@ def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) ->
     import highspy
 
     t0 = time.perf_counter()
-    form = matrix_form(built)
+    form = built.matrix if built.matrix is not None else matrix_form(built)
     is_mip = bool(form.integer.any())
     lp = highspy.HighsLp()
     lp.num_col_ = len(form.cost)
     lp.num_row_ = len(form.row_lower)
     lp.col_cost_ = form.cost
-    lp.offset_ = form.offset
+    lp.offset_ = float(built.prob.objective.constant)
     lp.col_lower_ = form.col_lower
     lp.col_upper_ = form.col_upper
     lp.row_lower_ = form.row_lower

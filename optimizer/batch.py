@@ -1,0 +1,109 @@
+"""Solving scenario files as jobs: one, or many in parallel through an executor.
+
+A job loads its file, solves it and builds its summary; it never raises: a
+failure comes back as an exit code and the message the user should read
+(with file and line for invalid files and infeasible policies), so that a
+batch reports every file, and so that results cross process and machine
+boundaries as plain data.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optimizer.errors import InfeasiblePolicy, Located, UserError
+from optimizer.executor import Executor, Serial, make_executor
+from optimizer.loading import LoadedScenario, dump_yaml, load_scenario
+from optimizer.pipeline import PolicyInfeasible, RunResult, run_scenario
+from optimizer.report import summary
+from optimizer.solving import SolverOptions
+from optimizer.versions import versions
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scenario file to solve, and how."""
+
+    path: str
+    options: SolverOptions = field(default_factory=SolverOptions)
+    decompose: str = "auto"
+    part_jobs: int = 1  # worker processes for the parts of this one model
+
+
+@dataclass
+class JobResult:
+    """What a job produced: a checked plan and its summary, or an exit code and message."""
+
+    path: str
+    exit_code: int
+    message: str = ""
+    doc: dict[str, Any] | None = None
+    run: RunResult | None = None
+    resolved_yaml: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when a plan was found."""
+        return self.exit_code == 0
+
+
+def locate_conflicts(loaded: LoadedScenario, exc: PolicyInfeasible) -> str:
+    """Name the file and line of each policy that makes the scenario infeasible."""
+    if not exc.conflicts:
+        return f"{loaded.path}: {exc}"
+    from optimizer.loading import _dotted
+
+    lines = []
+    for c in exc.conflicts:
+        path = c.paths[0]
+        file, line = loaded.locate(path)
+        message = f"infeasible policy for {c.material}: {c.message}"
+        lines.append(str(Located(file, line, _dotted(path), message)))
+    return "\n".join(lines)
+
+
+def run_job(job: Job) -> JobResult:
+    """Load, solve and summarize one scenario file; never raises."""
+    t0 = time.perf_counter()
+    loaded = None
+    try:
+        loaded = load_scenario(job.path)
+        run = run_scenario(
+            loaded.scenario,
+            job.options,
+            decompose=job.decompose,
+            executor=make_executor(job.part_jobs),
+        )
+        doc = summary(
+            run, file=job.path, content_hash=loaded.content_hash(), versions=versions()
+        )
+        resolved = dump_yaml(loaded.resolved_data())
+        return JobResult(job.path, 0, "", doc, run, resolved, time.perf_counter() - t0)
+    except PolicyInfeasible as exc:
+        message = locate_conflicts(loaded, exc) if loaded is not None else str(exc)
+        return JobResult(job.path, InfeasiblePolicy.exit_code, message)
+    except UserError as exc:
+        return JobResult(job.path, exc.exit_code, str(exc))
+    except Exception as exc:  # a bug: report it, keep the batch going
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return JobResult(
+            job.path,
+            getattr(exc, "exit_code", 1),
+            f"{job.path}: internal error: {detail}",
+        )
+
+
+def run_batch(jobs: list[Job], executor: Executor | None = None) -> list[JobResult]:
+    """Run every job (in parallel when the executor allows); results in input order."""
+    executor = executor or Serial()
+    return executor.map(run_job, jobs, label="scenarios")
+
+
+def out_folder(out: Path, path: str, several: bool) -> Path:
+    """Where a job's files go: `out` itself, or `out/<file stem>` for several files."""
+    return out / Path(path).stem if several else out
