@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -268,7 +269,7 @@ def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) ->
             h.setOptionValue("solver", "ipm")
         _pass_model(h, form, float(built.prob.objective.constant))
         t1 = time.perf_counter()
-        h.run()
+        _run_interruptibly(h)
         t2 = time.perf_counter()
     status = _highs_status(h, is_mip)
     name = f"highs{'-ipm' if ipm else ''} {highs_version()}".strip()
@@ -284,6 +285,39 @@ def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) ->
     result.extract_seconds = time.perf_counter() - t2
     result.message = h.modelStatusToString(h.getModelStatus())
     return result
+
+
+def _run_interruptibly(h: object) -> None:
+    """Run HiGHS in a thread and wait here, so that a signal can stop it.
+
+    HiGHS releases the GIL while it solves, but a signal handler only runs in
+    the main thread between Python instructions: waiting in short steps lets
+    SIGINT/SIGTERM through, and `cancelSolve` then stops HiGHS at its next
+    check.
+    """
+    h.HandleUserInterrupt = True  # type: ignore[attr-defined]
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            h.run()  # type: ignore[attr-defined]
+        except BaseException as exc:  # pragma: no cover - re-raised below
+            failure.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=target, name="highs", daemon=True)
+    thread.start()
+    try:
+        while not done.wait(0.05):
+            pass
+    except BaseException:
+        h.cancelSolve()  # type: ignore[attr-defined]
+        done.wait(10.0)
+        raise
+    if failure:
+        raise failure[0]
 
 
 def _pass_model(h: object, form: MatrixForm | RecordedMatrix, offset: float) -> None:
