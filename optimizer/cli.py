@@ -21,6 +21,8 @@ from rich.console import Console
 
 from optimizer import __version__
 from optimizer.errors import Located, ScenarioError, UserError
+from optimizer.interrupt import Interrupted, kill_descendants
+from optimizer.interrupt import install as install_signal_handlers
 from optimizer.loading import LoadedScenario, dump_yaml, load_scenario
 from optimizer.scenario import json_schema
 
@@ -56,9 +58,15 @@ def handle_errors(func: F) -> F:
         except UserError as exc:
             err_console.print(str(exc), markup=False)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err_console.print("interrupted", markup=False)
-            raise typer.Exit(130) from None
+        except (KeyboardInterrupt, Interrupted) as exc:
+            kill_descendants()
+            code = exc.exit_code if isinstance(exc, Interrupted) else 130
+            name = str(exc) if isinstance(exc, Interrupted) else "SIGINT"
+            err_console.print(
+                f"stopped by {name}: the solver was stopped and nothing was written",
+                markup=False,
+            )
+            raise typer.Exit(code) from None
         except Exception as exc:
             if _debug():
                 traceback.print_exc()
@@ -221,12 +229,22 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the solver log on stderr.")
     ] = False,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="Also write the Excel workbook plan.xlsx (with --out).")
+    ] = False,
 ) -> None:
-    """Solve a scenario: print the plan's summary and write the plan with --out."""
+    """Solve a scenario: print the plan's summary and write the plan with --out.
+
+    The --out folder holds plan.csv, orders.csv (the order schedule),
+    inventory.csv, spot.csv, scenarios.csv, summary.json,
+    scenario.resolved.yaml, report.html and, with --excel, plan.xlsx.
+    """
     from optimizer.pipeline import run_scenario
     from optimizer.report import ensure_writable, print_summary, run_files, summary, write_folder
     from optimizer.solving import SolverOptions
 
+    if excel and out is None:
+        raise UserError("--excel needs --out DIR: the workbook is written into the run folder")
     if out is not None:
         ensure_writable(out, force)
     loaded = load_scenario(scenario)
@@ -244,7 +262,7 @@ def run(
         versions=_versions(),
     )
     if out is not None:
-        files = run_files(result, doc, dump_yaml(loaded.resolved_data()))
+        files = run_files(result, doc, dump_yaml(loaded.resolved_data()), excel=excel)
         write_folder(out, files, force)
     if as_json:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
@@ -254,6 +272,40 @@ def run(
             out_console.print(f"Plan written to {out}/", markup=False)
 
 
+@app.command()
+@handle_errors
+def report(
+    run_dir: Annotated[
+        Path, typer.Argument(help="Run folder written by `sourcing run --out`.", metavar="RUN_DIR")
+    ],
+    excel: Annotated[
+        bool, typer.Option("--excel", help="Also rewrite the Excel workbook plan.xlsx.")
+    ] = False,
+) -> None:
+    """Regenerate RUN_DIR/report.html (and plan.xlsx with --excel) from the folder's files.
+
+    Reads summary.json, plan.csv, orders.csv, inventory.csv and
+    scenario.resolved.yaml; solves nothing. Prints the path of each file written.
+    """
+    from optimizer.excel import write_workbook
+    from optimizer.html_report import write_report
+    from optimizer.run_folder import read_run
+
+    written = [write_report(run_dir)]
+    if excel:
+        target = run_dir / "plan.xlsx"
+        tmp = run_dir / ".plan.xlsx.tmp"
+        try:
+            write_workbook(read_run(run_dir), tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        written.append(target)
+    for path in written:
+        out_console.print(str(path), markup=False)
+
+
 def main() -> None:
     """Entry point of the `sourcing` console script."""
+    install_signal_handlers()
     app(prog_name="sourcing")

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer.errors import UserError
+from optimizer.orders import ORDER_COLUMNS, order_schedule
 from optimizer.pipeline import RunResult
 from optimizer.plan import COST_KEYS
 
@@ -133,18 +134,40 @@ def _csv(df: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None
 
 
 def run_files(
-    run: RunResult, doc: dict[str, Any], resolved_yaml: str
+    run: RunResult, doc: dict[str, Any], resolved_yaml: str, *, excel: bool = False
 ) -> dict[str, Callable[[Path], None]]:
-    """The files of a run folder, each as a writer taking its path."""
+    """The files of a run folder, each as a writer taking its path, in writing order.
+
+    report.html (and plan.xlsx with `excel`) come last: they are made from the
+    files written before them, as `sourcing report RUN_DIR` makes them.
+    """
     plan = run.plan
-    return {
+    files: dict[str, Callable[[Path], None]] = {
         "plan.csv": lambda p: _csv(plan.orders, p, PLAN_COLUMNS),
+        "orders.csv": lambda p: _csv(order_schedule(plan), p, ORDER_COLUMNS),
         "inventory.csv": lambda p: _csv(plan.inventory, p, INVENTORY_COLUMNS),
         "spot.csv": lambda p: _csv(plan.spot, p),
         "scenarios.csv": lambda p: _csv(plan.scenarios, p),
         "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
         "scenario.resolved.yaml": lambda p: p.write_text(resolved_yaml),
+        "report.html": _write_report,
     }
+    if excel:
+        files["plan.xlsx"] = _write_workbook
+    return files
+
+
+def _write_report(path: Path) -> None:
+    from optimizer.html_report import write_report
+
+    write_report(path.parent, path)
+
+
+def _write_workbook(path: Path) -> None:
+    from optimizer.excel import write_workbook
+    from optimizer.run_folder import read_run
+
+    write_workbook(read_run(path.parent), path)
 
 
 def ensure_writable(out: Path, force: bool) -> None:

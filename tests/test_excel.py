@@ -1,0 +1,161 @@
+"""plan.xlsx (`run --excel`): sheets, frozen headers, numbers as numbers with units, totals."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+from typer.testing import CliRunner
+
+from optimizer.cli import app
+from optimizer.excel import SHEETS, write_workbook
+from optimizer.plan import COST_KEYS
+from optimizer.run_folder import read_run
+from tests.conftest import CASES, SCENARIOS
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def robust(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("xlsx") / "robust"
+    res = runner.invoke(
+        app, ["run", str(SCENARIOS / "robust-2025.yaml"), "--out", str(out), "--excel"]
+    )
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def header(ws: Worksheet) -> list[str]:
+    return [c.value for c in ws[1] if c.value is not None]
+
+
+def labelled(ws: Worksheet) -> dict[str, tuple[object, str]]:
+    """First-column label -> (value in column B, its number format)."""
+    return {
+        str(row[0].value): (row[1].value, row[1].number_format)
+        for row in ws.iter_rows(min_row=2)
+        if row[0].value is not None and len(row) > 1
+    }
+
+
+def test_sheets_headers_and_frozen_panes(robust: Path) -> None:
+    wb = load_workbook(robust / "plan.xlsx")
+    assert wb.sheetnames == list(SHEETS)
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert all(c.font.bold for c in ws[1] if c.value is not None), ws.title
+        assert ws.column_dimensions["A"].width > 8, ws.title
+    assert header(wb["Orders"]) == [
+        "supplier",
+        "country",
+        "material",
+        "order day",
+        "order date",
+        "arrival period",
+        "quantity",
+        "unit landed cost",
+        "line total",
+        "licence needed",
+        "overdue",
+        "overdue by",
+    ]
+    assert header(wb["Plan"])[:4] == ["material", "supplier", "country", "period"]
+    assert header(wb["Inventory"])[:4] == ["scenario", "probability", "material", "period"]
+    assert header(wb["Shares"]) == ["material", "by", "name", "share", "volume"]
+    assert header(wb["Scenario"])[:5] == ["supplier", "country", "material", "period", "price"]
+
+
+def test_numbers_are_numbers_with_unit_formats(robust: Path) -> None:
+    wb = load_workbook(robust / "plan.xlsx")
+    orders = wb["Orders"]
+    first = [c for c in orders[2]]
+    assert isinstance(first[4].value, dt.datetime)  # order date is a date
+    assert first[4].number_format == "yyyy-mm-dd"
+    for cell, unit in zip(first[6:9], ('"t"', '"USD/t"', '"USD"'), strict=True):
+        assert isinstance(cell.value, (int, float))
+        assert cell.number_format.endswith(unit)
+    numeric_text = [
+        c.coordinate
+        for ws in wb.worksheets
+        for row in ws.iter_rows(min_row=2)
+        for c in row
+        if isinstance(c.value, str) and c.value.replace(".", "", 1).replace("-", "", 1).isdigit()
+    ]
+    assert numeric_text == []
+    shares = wb["Shares"]
+    assert all(r[3].number_format == "0.0%" for r in shares.iter_rows(min_row=2))
+
+
+def test_totals_equal_summary_json(robust: Path) -> None:
+    doc = json.loads((robust / "summary.json").read_text())
+    wb = load_workbook(robust / "plan.xlsx")
+    summary = labelled(wb["Summary"])
+    assert summary["total cost (fixed + expected)"] == (
+        pytest.approx(doc["total_cost"], rel=1e-12),
+        '#,##0 "USD"',
+    )
+    assert summary["objective"][0] == pytest.approx(doc["objective"], rel=1e-12)
+    assert summary["tail cost (CVaR 0.9)"][0] == pytest.approx(doc["cvar"]["cvar"], rel=1e-12)
+    assert summary["status"][0] == doc["status"]
+    for key in COST_KEYS:
+        assert summary[key.replace("_", " ")][0] == pytest.approx(doc["costs"][key], abs=1e-6)
+    assert summary["total"][0] == pytest.approx(doc["total_cost"], rel=1e-12)
+    orders = wb["Orders"]
+    line_total = sum(r[8].value for r in orders.iter_rows(min_row=2))
+    plan_cost = sum(r[8].value for r in wb["Plan"].iter_rows(min_row=2))
+    assert line_total == pytest.approx(plan_cost, rel=1e-12)
+    volume = {m: 0.0 for m in doc["materials"]}
+    for r in wb["Shares"].iter_rows(min_row=2, values_only=True):
+        if r[1] == "country":
+            volume[str(r[0])] += float(r[4])
+    for mid, k in doc["materials"].items():
+        assert volume[mid] == pytest.approx(k["volume"], rel=1e-9)
+
+
+def test_shadow_prices_sheet_has_a_note_or_the_records(robust: Path, tmp_path: Path) -> None:
+    wb = load_workbook(robust / "plan.xlsx")
+    ws = wb["Shadow prices"]
+    assert header(ws) == ["note"]
+    assert "No shadow prices" in str(ws["A2"].value)
+    run = read_run(robust)
+    records = [
+        {"constraint": "balance[ndpr_oxide,1]", "material": "ndpr_oxide", "value": 1234.5},
+        {"constraint": "capacity[cn_magnets,3]", "value": -10.0, "slack": 0.0},
+    ]
+    doc = {**run.summary, "shadow_prices": records}
+    path = tmp_path / "with-duals.xlsx"
+    write_workbook(dataclasses.replace(run, summary=doc), path)
+    ws = load_workbook(path)["Shadow prices"]
+    assert header(ws) == ["constraint", "material", "value", "slack"]
+    assert [c.value for c in ws[2]] == ["balance[ndpr_oxide,1]", "ndpr_oxide", 1234.5, None]
+    assert ws["C3"].value == -10.0
+
+
+def test_scenario_sheet_lists_offers_materials_and_policy(robust: Path) -> None:
+    ws = load_workbook(robust / "plan.xlsx")["Scenario"]
+    first_column = [r[0] for r in ws.iter_rows(values_only=True)]
+    for section in ("Materials", "Settings and policy", "Disruptions and risks"):
+        assert section in first_column
+    settings = labelled(ws)
+    assert settings["start (day 0)"][0] == dt.datetime(2025, 4, 1)
+    assert settings["max supplier share"] == (0.8, "0.0%")
+
+
+def test_excel_needs_out(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["run", str(CASES / "licence_runway.yaml"), "--excel"])
+    assert res.exit_code == 2
+    assert "--excel needs --out" in res.output
+
+
+def test_no_workbook_without_the_flag(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["run", str(CASES / "licence_runway.yaml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert not (out / "plan.xlsx").exists()
+    assert (out / "report.html").exists()
