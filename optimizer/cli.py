@@ -20,10 +20,10 @@ import typer
 from rich.console import Console
 
 from optimizer import __version__
-from optimizer.errors import Located, ScenarioError, UserError
+from optimizer.errors import ScenarioError, UserError
 from optimizer.interrupt import Interrupted, kill_descendants
 from optimizer.interrupt import install as install_signal_handlers
-from optimizer.loading import LoadedScenario, dump_yaml, load_scenario
+from optimizer.loading import load_scenario
 from optimizer.scenario import json_schema
 
 app = typer.Typer(
@@ -37,7 +37,8 @@ app = typer.Typer(
 )
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-out_console = Console(highlight=False, soft_wrap=True)
+# Pipes and files get wide tables rather than the 80 columns rich assumes without a terminal.
+out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -177,49 +178,77 @@ MipGap = Annotated[
 ]
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import version
+Decompose = Annotated[
+    str,
+    typer.Option(
+        "--decompose",
+        help="auto: solve independent groups of materials and merged identical scenarios "
+        "separately when that is exact and pays; on: always; off: one monolithic model.",
+    ),
+]
+Jobs = Annotated[
+    int,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=0,
+        help="Worker processes: for several files, files in parallel; for one file, its "
+        "parts. 0 = one per core.",
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Run the files on a Dask distributed cluster at this address (tcp://host:port).",
+    ),
+]
 
-    from optimizer.solving import cbc_version, highs_version
 
-    out = {"sourcing": __version__, "python": sys.version.split()[0]}
-    try:
-        out["pulp"] = version("pulp")
-    except Exception:
-        out["pulp"] = ""
-    out["highspy"] = highs_version()
-    out["cbc"] = cbc_version()
-    return out
+def _fail(code: int, message: str) -> UserError:
+    err = UserError(message)
+    err.exit_code = code
+    return err
 
 
-def _infeasible(loaded: LoadedScenario, exc: Exception) -> UserError:
-    """Name the file and line of each policy that makes the scenario infeasible."""
-    from optimizer.errors import InfeasiblePolicy
-    from optimizer.loading import _dotted
-    from optimizer.pipeline import PolicyInfeasible
+def _targets(out: Path | None, files: list[Path], force: bool) -> list[Path | None]:
+    """Output folder of each file (out itself, or out/<stem> for several), checked early."""
+    from optimizer.batch import out_folder
+    from optimizer.report import ensure_writable
 
-    if not isinstance(exc, PolicyInfeasible) or not exc.conflicts:
-        return exc if isinstance(exc, UserError) else InfeasiblePolicy(str(exc))
-    lines = []
-    for c in exc.conflicts:
-        path = c.paths[0]
-        file, line = loaded.locate(path)
-        message = f"infeasible policy for {c.material}: {c.message}"
-        lines.append(str(Located(file, line, _dotted(path), message)))
-    return InfeasiblePolicy("\n".join(lines))
+    if out is None:
+        return [None] * len(files)
+    several = len(files) > 1
+    targets = [out_folder(out, str(f), several) for f in files]
+    stems = [t.name for t in targets]
+    clash = sorted({s for s in stems if stems.count(s) > 1})
+    if several and clash:
+        raise UserError(f"several files would write to the same folder: {', '.join(clash)}")
+    for target in targets:
+        ensure_writable(target, force)
+    return targets
 
 
 @app.command()
 @handle_errors
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file to solve.", metavar="SCENARIO")],
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario file(s) to solve.", metavar="SCENARIO...")
+    ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write plan.csv, inventory.csv, summary.json, ... here."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the run folder here (one sub-folder per file when several).",
+        ),
     ] = None,
     solver: SolverName = "auto",
     time_limit: TimeLimit = None,
     mip_gap: MipGap = None,
+    decompose: Decompose = "auto",
+    jobs: Jobs = 1,
+    scheduler: Scheduler = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print summary.json on stdout instead of tables.")
     ] = False,
@@ -233,43 +262,56 @@ def run(
         bool, typer.Option("--excel", help="Also write the Excel workbook plan.xlsx (with --out).")
     ] = False,
 ) -> None:
-    """Solve a scenario: print the plan's summary and write the plan with --out.
+    """Solve scenarios: print each plan's summary and write the plans with --out.
 
     The --out folder holds plan.csv, orders.csv (the order schedule),
     inventory.csv, spot.csv, scenarios.csv, summary.json,
     scenario.resolved.yaml, report.html and, with --excel, plan.xlsx.
+    Several files are solved as a batch (in parallel with --jobs or --scheduler).
     """
-    from optimizer.pipeline import run_scenario
-    from optimizer.report import ensure_writable, print_summary, run_files, summary, write_folder
+    from optimizer.batch import Job, run_batch
+    from optimizer.executor import Serial, make_executor
+    from optimizer.pipeline import DECOMPOSE_CHOICES
+    from optimizer.report import print_batch, print_summary, run_files, write_folder
     from optimizer.solving import SolverOptions
 
     if excel and out is None:
         raise UserError("--excel needs --out DIR: the workbook is written into the run folder")
-    if out is not None:
-        ensure_writable(out, force)
-    loaded = load_scenario(scenario)
-    options = SolverOptions(
-        solver=solver, time_limit=time_limit, mip_gap=mip_gap, verbose=verbose
-    )
-    try:
-        result = run_scenario(loaded.scenario, options)
-    except UserError as exc:
-        raise _infeasible(loaded, exc) from None
-    doc = summary(
-        result,
-        file=str(scenario),
-        content_hash=loaded.content_hash(),
-        versions=_versions(),
-    )
-    if out is not None:
-        files = run_files(result, doc, dump_yaml(loaded.resolved_data()), excel=excel)
-        write_folder(out, files, force)
-    if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    if decompose not in DECOMPOSE_CHOICES:
+        raise UserError(f"--decompose must be one of {', '.join(DECOMPOSE_CHOICES)}")
+    targets = _targets(out, scenarios, force)
+    options = SolverOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, verbose=verbose)
+    several = len(scenarios) > 1
+    if several or scheduler:
+        executor, part_jobs = make_executor(jobs, scheduler), 1
     else:
-        print_summary(doc, out_console)
-        if out is not None:
-            out_console.print(f"Plan written to {out}/", markup=False)
+        executor, part_jobs = Serial(), jobs
+    results = run_batch([Job(str(f), options, decompose, part_jobs) for f in scenarios], executor)
+    for result, target in zip(results, targets, strict=True):
+        if result.ok and target is not None:
+            assert result.run is not None and result.doc is not None
+            files = run_files(result.run, result.doc, result.resolved_yaml or "", excel=excel)
+            write_folder(target, files, force)
+    failed = [r for r in results if not r.ok]
+    if not several and failed:
+        raise _fail(failed[0].exit_code, failed[0].message)
+    for r in failed:
+        err_console.print(r.message, markup=False)
+    if as_json:
+        docs = [
+            r.doc if r.ok else {"file": r.path, "error": r.message, "exit_code": r.exit_code}
+            for r in results
+        ]
+        sys.stdout.write(json.dumps(docs if several else docs[0], indent=2) + "\n")
+    elif several:
+        print_batch(results, out_console)
+    else:
+        assert results[0].doc is not None
+        print_summary(results[0].doc, out_console)
+    if out is not None and not as_json:
+        out_console.print(f"Plans written to {out}/", markup=False)
+    if failed:
+        raise typer.Exit(failed[0].exit_code)
 
 
 @app.command()

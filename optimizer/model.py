@@ -77,6 +77,7 @@ class BuiltModel:
     v: np.ndarray  # (O,) min-supplier binaries, -1 where none
     eta: int  # CVaR threshold column, -1 without CVaR
     cvar: np.ndarray  # (W,) CVaR excess columns, -1 without CVaR
+    spot_row: np.ndarray  # (W, O, T) row of `a*x + y <= a*capacity`, -1 where none
     row_info: dict[str, RowInfo] = field(default_factory=dict)
     matrix: RecordedMatrix | None = None  # the rows as recorded while building
 
@@ -229,6 +230,7 @@ def _build(params: Parameters, outcomes: Sequence[Outcome], name: str) -> BuiltM
         v=np.full(n_o, -1, dtype=np.int64),
         eta=-1,
         cvar=np.full(n_w, -1, dtype=np.int64),
+        spot_row=np.full((n_w, n_o, n_t), -1, dtype=np.int64),
     )
     add_plan_variables(b, m)
     for w in range(n_w):
@@ -482,6 +484,7 @@ def add_spot_capacity(b: _Builder, m: BuiltModel, w: int) -> None:
     caps = p.capacity[o_idx, t_idx].tolist()
     xs = m.x[o_idx, t_idx].tolist()
     ys = m.y[w][o_idx, t_idx].tolist()
+    m.spot_row[w, o_idx, t_idx] = len(b.rows) + np.arange(len(o_idx))
     for o, t, a, cap, xj, yj in zip(
         o_idx.tolist(), t_idx.tolist(), avail, caps, xs, ys, strict=True
     ):

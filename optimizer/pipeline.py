@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from optimizer.check import CheckReport, check_plan
 from optimizer.decompose import Part, assemble, split, worthwhile
@@ -25,7 +26,8 @@ from optimizer.model import BuiltModel, build_model
 from optimizer.parameters import Parameters, build_parameters
 from optimizer.plan import Plan, Solution, extract_plan, solution_of
 from optimizer.scenario import Scenario
-from optimizer.solving import SolveResult, SolverOptions, Status, solve
+from optimizer.shadow import shadow_prices
+from optimizer.solving import SolveResult, SolverOptions, Status, fixed_lp_duals, solve
 
 DECOMPOSE_CHOICES = ("auto", "on", "off")
 
@@ -101,7 +103,31 @@ def run_scenario(
     timings.update(handoff=result.handoff_seconds, solve=result.seconds)
     timings["extract"] = result.extract_seconds
     solution = solution_of(built, result.values)
-    return _finish(solution, result, model_size(built), timings)
+    run = _finish(solution, result, model_size(built), timings)
+    run.plan.shadow_prices, run.plan.shadow_note = prices_of(built, result)
+    return run
+
+
+MILP_NOTE = (
+    "MILP: duals of the LP that remains with the yes/no decisions (min order, fixed "
+    "cost, min suppliers) fixed at the plan's values"
+)
+
+
+def prices_of(built: BuiltModel, result: SolveResult) -> tuple[pd.DataFrame | None, str]:
+    """Shadow prices of a solved model, and how they were obtained."""
+    if result.values is None:
+        return None, ""
+    if built.is_mip:
+        fixed = fixed_lp_duals(built, result.values)
+        if fixed is None:
+            return None, "not available: the LP with fixed binaries did not solve"
+        duals, reduced, note = fixed[0], fixed[1], MILP_NOTE
+    elif result.duals is None or result.reduced_costs is None:
+        return None, f"not available from {result.solver}"
+    else:
+        duals, reduced, note = result.duals, result.reduced_costs, "LP duals"
+    return shadow_prices(built, result.values, duals, reduced), note
 
 
 def _raise_for(result: SolveResult) -> None:
@@ -160,6 +186,8 @@ class PartAnswer:
     inv: np.ndarray | None = None
     short: np.ndarray | None = None
     below: np.ndarray | None = None
+    shadow: pd.DataFrame | None = None
+    shadow_note: str = ""
 
 
 def solve_part(job: tuple[Parameters, SolverOptions, float | None]) -> PartAnswer:
@@ -178,6 +206,7 @@ def solve_part(job: tuple[Parameters, SolverOptions, float | None]) -> PartAnswe
         sol = solution_of(built, result.values)
         answer.x, answer.y, answer.inv = sol.x, sol.y, sol.inv
         answer.short, answer.below = sol.short, sol.below
+        answer.shadow, answer.shadow_note = prices_of(built, result)
     result.values = None  # the arrays above carry the answer; columns stay here
     result.duals = None
     return answer
@@ -237,7 +266,17 @@ def _run_parts(
         "parts": len(parts),
         "merged_scenarios": sum(len(part.params.outcomes) for part in parts),
     }
-    return _finish(solution, combined, size, timings)
+    run = _finish(solution, combined, size, timings)
+    tables = [a.shadow for a in answers if a.shadow is not None]
+    notes = sorted({a.shadow_note for a in answers if a.shadow_note})
+    if tables and len(tables) == len(answers):
+        merged = pd.concat(tables, ignore_index=True)
+        order = merged["per_step"].abs().rank(method="first", ascending=False)
+        run.plan.shadow_prices = (
+            merged.assign(_o=order).sort_values("_o").drop(columns="_o").reset_index(drop=True)
+        )
+    run.plan.shadow_note = "; ".join(notes)
+    return run
 
 
 def _kind(answers: list[PartAnswer]) -> str:

@@ -48,6 +48,8 @@ class Plan:
     costs: dict[str, float]
     materials: dict[str, dict[str, Any]]
     cvar: dict[str, float] | None = None  # VaR and CVaR of fixed + C[w] at cvar_alpha
+    shadow_prices: pd.DataFrame | None = None  # see optimizer.shadow
+    shadow_note: str = ""
     suppliers_used: list[str] = field(default_factory=list)
 
     @property

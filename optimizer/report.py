@@ -123,8 +123,24 @@ def summary(
             "timings": {k: round(v, 4) for k, v in all_timings.items()},
         },
         "checked": bool(run.check.ok),
+        "shadow_prices": _shadow_records(plan.shadow_prices),
+        "shadow_prices_note": plan.shadow_note,
         "versions": versions or {},
     }
+
+
+def _shadow_records(table: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """Shadow prices as plain records (period null on the horizon basis)."""
+    if table is None or table.empty:
+        return []
+    out = []
+    for rec in table.to_dict(orient="records"):
+        period = rec.get("period")
+        rec["period"] = None if period is None or pd.isna(period) else int(period)
+        for key in ("limit", "used", "marginal", "per_step", "step"):
+            rec[key] = _num(rec[key])
+        out.append(rec)
+    return out
 
 
 def _csv(df: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None:
@@ -306,6 +322,8 @@ def print_summary(doc: dict[str, Any], console: Console) -> None:
     console.print(mats)
     if len(doc["scenarios"]) > 1:
         _print_scenarios(doc, console)
+    if doc.get("shadow_prices"):
+        _print_shadow_prices(doc, console)
     s = doc["solver"]
     gap = "" if s["gap"] in (None, 0.0) else f", gap {s['gap']:.2%}"
     m = doc["model"]
@@ -335,4 +353,93 @@ def _print_scenarios(doc: dict[str, Any], console: Console, limit: int = 12) -> 
         )
     if len(rows) > limit:
         t.caption = f"{len(rows) - limit} more scenarios in scenarios.csv"
+    console.print(t)
+
+
+def shadow_sentence(rec: dict[str, Any], unit: str) -> str:
+    """What relaxing a binding cap or capacity by one step means, in words."""
+    period = rec.get("period")
+    where = (
+        "" if not period else f" in {period}" if isinstance(period, str) else f" in period {period}"
+    )
+    kind = rec["constraint"]
+    if kind == "country_share":
+        return (
+            f"one more point of {rec['material']} from {rec['subject']} "
+            f"(cap {_pct(rec['limit'])}){where}"
+        )
+    if kind == "supplier_share":
+        return (
+            f"one more point of {rec['material']} from supplier {rec['subject']} "
+            f"(cap {_pct(rec['limit'])}){where}"
+        )
+    if kind == "average_risk":
+        return f"0.01 more average risk allowed on {rec['material']} (cap {rec['limit']:g}){where}"
+    return f"one more {unit} of {rec['material']} capacity at {rec['subject']}{where}"
+
+
+def _group_periods(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge rows that differ only by period and have the same value ("periods 5-12")."""
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for rec in records:
+        key = (rec["constraint"], rec["material"], rec["subject"], round(rec["per_step"], 2))
+        if key not in groups:
+            groups[key] = {**rec, "periods": []}
+        if rec.get("period"):
+            groups[key]["periods"].append(rec["period"])
+    out = []
+    for rec in groups.values():
+        periods = sorted(rec.pop("periods"))
+        if len(periods) > 1:
+            run = periods == list(range(periods[0], periods[-1] + 1))
+            span = f"{periods[0]}-{periods[-1]}" if run else ", ".join(map(str, periods))
+            rec["period"] = f"periods {span}"
+        out.append(rec)
+    return out
+
+
+def _print_shadow_prices(doc: dict[str, Any], console: Console, limit: int = 8) -> None:
+    t = Table(
+        title=f"Shadow prices ({doc.get('shadow_prices_note') or 'LP duals'})", title_justify="left"
+    )
+    t.add_column("relaxing a binding limit by one step")
+    t.add_column(f"saves ({doc['currency']})", justify="right")
+    records = _group_periods(doc["shadow_prices"])
+    for rec in records[:limit]:
+        t.add_row(shadow_sentence(rec, doc["quantity_unit"]), _money(rec["per_step"]))
+    if len(records) > limit:
+        t.caption = f"{len(records) - limit} more in summary.json"
+    console.print(t)
+
+
+def print_batch(results: list[Any], console: Console) -> None:
+    """One line per file of a batch: status, cost, shortage, time."""
+    t = Table(title="Batch", title_justify="left")
+    for col in (
+        "file",
+        "scenario",
+        "status",
+        "objective",
+        "total cost",
+        "exp. shortage",
+        "seconds",
+    ):
+        t.add_column(col, justify="right" if col not in ("file", "scenario", "status") else "left")
+    for r in results:
+        if not r.ok:
+            t.add_row(
+                r.path, "-", f"failed (exit {r.exit_code})", "-", "-", "-", f"{r.seconds:.1f}"
+            )
+            continue
+        d = r.doc
+        shortage = sum(k["expected_shortage"] or 0.0 for k in d["materials"].values())
+        t.add_row(
+            r.path,
+            d["scenario"],
+            d["status"],
+            _money(d["objective"]),
+            _money(d["total_cost"]),
+            f"{shortage:,.1f}",
+            f"{r.seconds:.1f}",
+        )
     console.print(t)

@@ -19,6 +19,7 @@ PuLP's own status is not trusted (it says "Optimal" after a time limit).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import os
 import re
@@ -78,7 +79,8 @@ class SolveResult:
     solver: str
     objective: float | None = None
     values: np.ndarray | None = None
-    duals: np.ndarray | None = None
+    duals: np.ndarray | None = None  # per row: d objective / d rhs (LPs only)
+    reduced_costs: np.ndarray | None = None  # per column (LPs only)
     gap: float | None = None
     seconds: float = 0.0  # the solve itself
     handoff_seconds: float = 0.0  # passing the model to the solver
@@ -278,13 +280,44 @@ def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) ->
         sol = h.getSolution()
         info = h.getInfo()
         result.values = np.asarray(sol.col_value, dtype=float)
-        result.duals = None if is_mip else np.asarray(sol.row_dual, dtype=float)
+        if not is_mip:
+            result.duals = np.asarray(sol.row_dual, dtype=float)
+            result.reduced_costs = np.asarray(sol.col_dual, dtype=float)
         result.objective = float(info.objective_function_value)
         result.gap = float(info.mip_gap) if is_mip else 0.0
         _assign(built, result)
     result.extract_seconds = time.perf_counter() - t2
     result.message = h.modelStatusToString(h.getModelStatus())
     return result
+
+
+def fixed_lp_duals(built: BuiltModel, values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Row duals and reduced costs of a MILP's LP with the integers fixed at `values`.
+
+    The usual way to price constraints of a mixed-integer plan: the duals of
+    the LP that remains once the yes/no decisions are taken. Uses HiGHS;
+    None when it is not available or the fixed LP does not solve.
+    """
+    try:
+        import highspy
+    except ImportError:
+        return None
+    form = built.matrix if built.matrix is not None else matrix_form(built)
+    fixed = np.where(form.integer, np.round(values), np.nan)
+    lower = np.where(form.integer, fixed, form.col_lower)
+    upper = np.where(form.integer, fixed, form.col_upper)
+    lp = dataclasses.replace(
+        form, col_lower=lower, col_upper=upper, integer=np.zeros_like(form.integer)
+    )
+    with quiet_stdout(False):
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        _pass_model(h, lp, float(built.prob.objective.constant))
+        _run_interruptibly(h)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    sol = h.getSolution()
+    return np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
 
 
 def _run_interruptibly(h: object) -> None:
@@ -463,7 +496,7 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
                 message=f"CBC failed (exit {code}): {tail}",
             )
         reader = COIN_CMD(path=exe, msg=False)
-        status, values, _dj, duals, _slacks, sol_status = reader.readsol_MPS(
+        status, values, dj, duals, _slacks, sol_status = reader.readsol_MPS(
             sol, prob, vs, var_names, row_names
         )
         first_line = Path(sol).read_text(errors="replace").splitlines()[:1]
@@ -480,6 +513,7 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
         result.values = np.array([float(by_name.get(v.name) or 0.0) for v in built.columns])
         if not is_mip:
             result.duals = np.array([float(duals.get(r, 0.0)) for r in built.row_names])
+            result.reduced_costs = np.array([float(dj.get(v.name) or 0.0) for v in built.columns])
         result.objective = float(result.values @ built.cost) + float(prob.objective.constant)
         result.gap = _cbc_gap(log_text) if result.status is Status.FEASIBLE else 0.0
         _assign(built, result)

@@ -121,9 +121,21 @@ def test_totals_equal_summary_json(robust: Path) -> None:
 def test_shadow_prices_sheet_has_a_note_or_the_records(robust: Path, tmp_path: Path) -> None:
     wb = load_workbook(robust / "plan.xlsx")
     ws = wb["Shadow prices"]
+    run = read_run(robust)
+    shadow = run.summary["shadow_prices"]
+    assert shadow, "robust-2025 has binding caps and capacities"
+    assert header(ws) == list(shadow[0])
+    assert ws.max_row == len(shadow) + 1
+    column = header(ws).index("per_step")
+    assert [r[column] for r in ws.iter_rows(min_row=2, values_only=True)] == pytest.approx(
+        [rec["per_step"] for rec in shadow], rel=1e-12
+    )
+    doc = {**run.summary, "shadow_prices": []}
+    empty = tmp_path / "without-duals.xlsx"
+    write_workbook(dataclasses.replace(run, summary=doc), empty)
+    ws = load_workbook(empty)["Shadow prices"]
     assert header(ws) == ["note"]
     assert "No shadow prices" in str(ws["A2"].value)
-    run = read_run(robust)
     records = [
         {"constraint": "balance[ndpr_oxide,1]", "material": "ndpr_oxide", "value": 1234.5},
         {"constraint": "capacity[cn_magnets,3]", "value": -10.0, "slack": 0.0},
