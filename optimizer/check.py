@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.plan import Plan
-from optimizer.scenario import Effect, Scenario, per_period
+from optimizer.scenario import BASE_NAME, Effect, Scenario, per_period
 
 REL_TOL = 1e-6  # objective: relative
 FEAS_TOL = 1e-6  # constraints: relative to the magnitude of the terms
@@ -53,12 +53,12 @@ def _worlds(sc: Scenario) -> list[_World]:
     """The scenario set of DESIGN §4, derived again from the file's fields."""
     if sc.disruptions:
         rest = 1.0 - math.fsum(d.probability for d in sc.disruptions)
-        worlds = [_World("base", max(rest, 0.0), False, ())]
+        worlds = [_World(BASE_NAME, max(rest, 0.0), False, ())]
         for d in sc.disruptions:
             worlds.append(_World(d.name, d.probability, True, tuple(d.effects)))
         return worlds
     if not sc.risks:
-        return [_World("base", 1.0, False, ())]
+        return [_World(BASE_NAME, 1.0, False, ())]
     k = len(sc.risks)
     counts: dict[tuple[bool, ...], float] = {}
     if sc.sampling is None:
@@ -77,7 +77,7 @@ def _worlds(sc: Scenario) -> list[_World]:
     for hits, prob in counts.items():
         names = [r.name for r, hit in zip(sc.risks, hits, strict=True) if hit]
         effects = tuple(e for r, hit in zip(sc.risks, hits, strict=True) if hit for e in r.effects)
-        worlds.append(_World("+".join(names) or "base", prob, bool(names), effects))
+        worlds.append(_World("+".join(names) or BASE_NAME, prob, bool(names), effects))
     return worlds
 
 

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from optimizer.run_folder import RunData
+from optimizer.scenario import BASE_NAME
 
-BASE = "base"
+BASE = BASE_NAME
 SHORT = 1e-6
 COUNTRY_NAMES = {
     "AR": "Argentina",

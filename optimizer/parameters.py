@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.scenario import Effect, Scenario, per_period
+from optimizer.scenario import BASE_NAME, Effect, Scenario, per_period
 
 
 @dataclass(frozen=True)
@@ -211,11 +211,11 @@ def build_outcomes(
 
     if sc.disruptions:
         rest = max(0.0, 1.0 - math.fsum(d.probability for d in sc.disruptions))
-        out = [outcome("base", rest, (), [])]
+        out = [outcome(BASE_NAME, rest, (), [])]
         out += [outcome(d.name, d.probability, (d.name,), list(d.effects)) for d in sc.disruptions]
         return out
     if not sc.risks:
-        return [outcome("base", 1.0, (), [])]
+        return [outcome(BASE_NAME, 1.0, (), [])]
 
     q = np.array([r.probability for r in sc.risks])
     if sc.sampling is None:
@@ -236,5 +236,5 @@ def build_outcomes(
         happened = [r for r, hit in zip(sc.risks, row, strict=True) if hit]
         names = tuple(r.name for r in happened)
         effects = [e for r in happened for e in r.effects]
-        out.append(outcome("+".join(names) or "base", float(p), names, effects))
+        out.append(outcome("+".join(names) or BASE_NAME, float(p), names, effects))
     return out

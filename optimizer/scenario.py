@@ -33,6 +33,7 @@ from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 MAX_OUTCOMES_WITHOUT_SAMPLING = 4096
+BASE_NAME = "base"  # the scenario w0, in which no disruption or event happens
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=100)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -384,6 +385,13 @@ def reference_problems(sc: Scenario) -> Iterator[Problem]:
                     (key, i, "name"), f"duplicate name (also item {seen[event.name]})", event.name
                 )
             seen.setdefault(event.name, i)
+            if event.name == BASE_NAME:
+                yield Problem(
+                    (key, i, "name"),
+                    f"{BASE_NAME!r} is the name of the case in which nothing happens; "
+                    "choose another name",
+                    event.name,
+                )
             for j, eff in enumerate(event.effects):
                 yield from _effect_problems(sc, eff, (key, i, "effects", j), countries)
 

@@ -546,3 +546,17 @@ def test_start_date_only_as_text(tmp_path: Path, value: str) -> None:
 def test_start_date_accepted(tmp_path: Path) -> None:
     text = MINIMAL.replace("horizon: {periods: 2}", "horizon: {periods: 2, start: 2025-03-01}")
     assert str(load_scenario(write(tmp_path, text)).scenario.horizon.start) == "2025-03-01"
+
+
+def test_base_is_reserved_for_the_undisrupted_case() -> None:
+    from optimizer.scenario import Scenario
+
+    data = {
+        "name": "t",
+        "horizon": {"periods": 2},
+        "materials": {"m": {"demand": 1, "shortage_cost": 10}},
+        "suppliers": {"s": {"country": "CN", "offers": {"m": {"price": 1, "capacity": 5}}}},
+        "disruptions": [{"name": "base", "probability": 0.1, "effects": [{"country": "CN"}]}],
+    }
+    with pytest.raises(ValueError, match="'base' is the name of the case in which nothing"):
+        Scenario.model_validate(data)
