@@ -79,7 +79,7 @@ class BuiltModel:
     cvar: np.ndarray  # (W,) CVaR excess columns, -1 without CVaR
     spot_row: np.ndarray  # (W, O, T) row of `a*x + y <= a*capacity`, -1 where none
     row_info: dict[str, RowInfo] = field(default_factory=dict)
-    matrix: RecordedMatrix | None = None  # the rows as recorded while building
+    matrix: MatrixForm | None = None  # the rows as recorded while building
 
     @property
     def is_mip(self) -> bool:
@@ -159,9 +159,9 @@ class _Builder:
         for j, c in zip(cols.tolist(), coefs.tolist(), strict=True):
             cost[j] += c
 
-    def recorded_matrix(self) -> RecordedMatrix:
+    def recorded_matrix(self) -> MatrixForm:
         """The rows as recorded, in CSR form, with bounds, costs and integrality."""
-        return RecordedMatrix(
+        return MatrixForm(
             cost=np.asarray(self.cost, dtype=float),
             col_lower=np.frombuffer(self.col_low, dtype=np.float64),
             col_upper=np.frombuffer(self.col_up, dtype=np.float64),
@@ -175,22 +175,24 @@ class _Builder:
 
 
 @dataclass(frozen=True)
-class RecordedMatrix:
-    """The model's rows as the builder recorded them (CSR, the model's orders)."""
+class MatrixForm:
+    """A model as arrays: costs, bounds, integrality and the rows in CSR form, in the
+    model's column and row order (what is handed to HiGHS)."""
 
     cost: np.ndarray
     col_lower: np.ndarray
     col_upper: np.ndarray
-    integer: np.ndarray
+    integer: np.ndarray  # bool per column
     row_lower: np.ndarray
     row_upper: np.ndarray
     start: np.ndarray
     index: np.ndarray
     value: np.ndarray
+    offset: float = 0.0  # constant term of the objective
 
     @property
     def nnz(self) -> int:
-        """Number of non-zeros."""
+        """Number of non-zeros of the constraint matrix."""
         return int(self.value.size)
 
 

@@ -101,11 +101,11 @@ def solution_of(built: BuiltModel, values: np.ndarray) -> Solution:
 def extract_plan(sol: Solution, status: str, objective: float) -> Plan:
     """Turn a solution into a `Plan`: tables, cost breakdown and KPIs."""
     p = sol.params
-    x, y, inv, short, below = sol.x, sol.y, sol.inv, sol.short, sol.below
+    x, y, short = sol.x, sol.y, sol.short
     orders = _orders(p, x)
     spot = _spot(p, sol.outcomes, y)
-    inventory = _inventory(p, sol.outcomes, x, y, inv, short, below)
-    parts = _cost_parts(p, sol.outcomes, x, y, inv, short, below)  # (W, 7)
+    inventory = _inventory(sol)
+    parts = _cost_parts(sol)  # (W, 7)
     probs = np.array([o.probability for o in sol.outcomes])
     per_scenario = parts.sum(axis=1)
     costs = dict(zip(COST_KEYS, (probs @ parts).tolist(), strict=True))
@@ -196,18 +196,11 @@ def _spot(p: Parameters, outcomes: tuple[Outcome, ...], y: np.ndarray) -> pd.Dat
     )
 
 
-def _inventory(
-    p: Parameters,
-    outcomes: tuple[Outcome, ...],
-    x: np.ndarray,
-    y: np.ndarray,
-    inv: np.ndarray,
-    short: np.ndarray,
-    below: np.ndarray,
-) -> pd.DataFrame:
+def _inventory(sol: Solution) -> pd.DataFrame:
+    p, x, y, inv, short, below = sol.params, sol.x, sol.y, sol.inv, sol.short, sol.below
     _, n_m, n_t = inv.shape
     frames = []
-    for w, out in enumerate(outcomes):
+    for w, out in enumerate(sol.outcomes):
         planned = np.zeros((n_m, n_t))
         spot = np.zeros((n_m, n_t))
         np.add.at(planned, p.offer_material, out.avail * x)
@@ -235,16 +228,10 @@ def _inventory(
     return pd.concat(frames, ignore_index=True)
 
 
-def _cost_parts(
-    p: Parameters,
-    outcomes: tuple[Outcome, ...],
-    x: np.ndarray,
-    y: np.ndarray,
-    inv: np.ndarray,
-    short: np.ndarray,
-    below: np.ndarray,
-) -> np.ndarray:
+def _cost_parts(sol: Solution) -> np.ndarray:
     """Per scenario: purchase, delay, spot, holding, shortage, safety_stock (and 0 fixed)."""
+    p, x, y, inv, short, below = sol.params, sol.x, sol.y, sol.inv, sol.short, sol.below
+    outcomes = sol.outcomes
     delay = p.delay_cost[:, None]
     premium = 1.0 + p.scenario.spot_premium
     rows = []

@@ -38,7 +38,7 @@ import numpy as np
 from pulp import LpConstraintEQ, LpConstraintGE, LpConstraintLE, LpInteger
 
 from optimizer.errors import UserError
-from optimizer.model import BuiltModel, RecordedMatrix
+from optimizer.model import BuiltModel, MatrixForm
 
 INF = float("inf")
 DEFAULT_MIP_GAP = 1e-6  # relative; objectives are compared at 1e-6
@@ -126,27 +126,6 @@ def _gap(options: SolverOptions) -> float:
 
 
 # --- the model as arrays, read from the PuLP problem ---------------------------------
-
-
-@dataclass
-class MatrixForm:
-    """The PuLP problem as arrays, rows in the model's order (CSR)."""
-
-    cost: np.ndarray
-    offset: float
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integer: np.ndarray  # bool per column
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    start: np.ndarray
-    index: np.ndarray
-    value: np.ndarray
-
-    @property
-    def nnz(self) -> int:
-        """Number of non-zeros of the constraint matrix."""
-        return int(self.value.size)
 
 
 def matrix_form(built: BuiltModel) -> MatrixForm:
@@ -353,7 +332,7 @@ def _run_interruptibly(h: object) -> None:
         raise failure[0]
 
 
-def _pass_model(h: object, form: MatrixForm | RecordedMatrix, offset: float) -> None:
+def _pass_model(h: object, form: MatrixForm, offset: float) -> None:
     """Hand the arrays to HiGHS in one call, straight from numpy.
 
     The numpy overload of `passModel` copies each array at once; filling a
