@@ -431,7 +431,7 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
     with tempfile.TemporaryDirectory(prefix="sourcing-cbc-") as tmp:
         mps, sol, log = (str(Path(tmp) / n) for n in ("model.mps", "model.sol", "cbc.log"))
         t0 = time.perf_counter()
-        vs, var_names, row_names, _ = prob.writeMPS(mps, rename=1)
+        pulp_names = _write_mps(built, mps)
         args = [exe, mps]
         if options.time_limit is not None:
             args += ["-sec", f"{options.time_limit:g}", "-timeMode", "elapsed"]
@@ -474,13 +474,19 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
                 seconds=t2 - t1,
                 message=f"CBC failed (exit {code}): {tail}",
             )
-        reader = COIN_CMD(path=exe, msg=False)
-        status, values, dj, duals, _slacks, sol_status = reader.readsol_MPS(
-            sol, prob, vs, var_names, row_names
-        )
+        if pulp_names is None:
+            col_values, col_dj, row_duals = _read_cbc_solution(
+                sol, len(built.columns), len(built.row_names)
+            )
+        else:
+            reader = COIN_CMD(path=exe, msg=False)
+            _st, values, dj, duals, _sl, _sol_st = reader.readsol_MPS(sol, prob, *pulp_names)
+            col_values = np.array([float(values.get(v.name) or 0.0) for v in built.columns])
+            col_dj = np.array([float(dj.get(v.name) or 0.0) for v in built.columns])
+            row_duals = np.array([float(duals.get(r, 0.0)) for r in built.row_names])
         first_line = Path(sol).read_text(errors="replace").splitlines()[:1]
     result = SolveResult(
-        _cbc_status(status, sol_status, first_line[0] if first_line else "", is_mip),
+        _cbc_status(first_line[0] if first_line else "", is_mip),
         name,
         handoff_seconds=t1 - t0,
         seconds=t2 - t1,
@@ -488,11 +494,10 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
     )
     t3 = time.perf_counter()
     if result.status.has_plan:
-        by_name = values
-        result.values = np.array([float(by_name.get(v.name) or 0.0) for v in built.columns])
+        result.values = col_values
         if not is_mip:
-            result.duals = np.array([float(duals.get(r, 0.0)) for r in built.row_names])
-            result.reduced_costs = np.array([float(dj.get(v.name) or 0.0) for v in built.columns])
+            result.duals = row_duals
+            result.reduced_costs = col_dj
         result.objective = float(result.values @ built.cost) + float(prob.objective.constant)
         result.gap = _cbc_gap(log_text) if result.status is Status.FEASIBLE else 0.0
         _assign(built, result)
@@ -500,17 +505,71 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
     return result
 
 
-def _cbc_status(status: int, sol_status: int, first_line: str, is_mip: bool) -> Status:
-    head = first_line.split()[:1]
+def _write_mps(built: BuiltModel, path: str) -> tuple[object, ...] | None:
+    """Write the model as MPS for CBC.
+
+    HiGHS' writer (from the recorded matrix, rows r<i> and columns c<i> in the
+    model's order) is several times faster than PuLP's `writeMPS`; PuLP's is
+    the fallback when highspy is not usable. Returns PuLP's name maps when PuLP
+    wrote the file (the solution is then read by name), None otherwise.
+    """
+    try:
+        import highspy
+    except ImportError:
+        highspy = None
+    if highspy is not None and built.matrix is not None:
+        with quiet_stdout(False):
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            _pass_model(h, built.matrix, float(built.prob.objective.constant))
+            status = h.writeModel(path)
+        if status == highspy.HighsStatus.kOk:
+            return None
+    vs, var_names, row_names, _ = built.prob.writeMPS(path, rename=1)
+    return vs, var_names, row_names
+
+
+def _read_cbc_solution(
+    path: str, n_cols: int, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column values, reduced costs and row duals from CBC's `-printingOptions all` file.
+
+    After the status line CBC lists every row (index, name, activity, dual), then
+    every column (index, name, value, reduced cost), in the file's order; a line
+    may start with `**` when the value breaks a bound.
+    """
+    values, reduced, duals = np.zeros(n_cols), np.zeros(n_cols), np.zeros(n_rows)
+    with open(path, errors="replace") as fh:
+        fh.readline()
+        for k, line in enumerate(fh):
+            parts = line.split()
+            if parts and parts[0] == "**":
+                parts = parts[1:]
+            if len(parts) < 4:
+                continue
+            if k < n_rows:
+                duals[k] = float(parts[3])
+            elif k - n_rows < n_cols:
+                values[k - n_rows] = float(parts[2])
+                reduced[k - n_rows] = float(parts[3])
+    return values, reduced, duals
+
+
+def _cbc_status(first_line: str, is_mip: bool) -> Status:
+    """The status line of CBC's solution file, e.g. "Stopped on time - objective value 7"."""
+    words = first_line.split()
+    head = words[:1]
     if head == ["Optimal"]:
         return Status.OPTIMAL
-    if head == ["Infeasible"] or head == ["Integer"]:
+    if head == ["Infeasible"] or words[:2] == ["Integer", "infeasible"]:
         return Status.INFEASIBLE
     if head == ["Unbounded"]:
         return Status.UNBOUNDED
     if head == ["Stopped"]:
-        # "Stopped on time - objective value X" carries an incumbent only for MIPs.
-        has_incumbent = "objective value" in first_line and is_mip and sol_status == 2
+        # An LP stopped early has no proven-feasible point; a MIP has one only if
+        # CBC reports a finite incumbent objective.
+        found = re.search(r"objective value\s+([-+0-9.eE]+)", first_line)
+        has_incumbent = is_mip and found is not None and abs(float(found.group(1))) < 1e49
         return Status.FEASIBLE if has_incumbent else Status.NO_SOLUTION
     return Status.ERROR
 
