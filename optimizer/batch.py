@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optimizer.errors import InfeasiblePolicy, Located, UserError
+from optimizer.errors import InfeasiblePolicy, Located, ScenarioError, UserError
 from optimizer.executor import Executor, Serial, make_executor
 from optimizer.loading import LoadedScenario, dump_yaml, load_scenario
 from optimizer.pipeline import PolicyInfeasible, RunResult, run_scenario
@@ -51,9 +51,39 @@ class JobResult:
         """True when a plan was found."""
         return self.exit_code == 0
 
+    def raise_if_failed(self) -> None:
+        """Raise the failure again as the user error it was (its message and exit code)."""
+        if not self.ok:
+            raise JobFailed(self.message, self.exit_code)
 
-def locate_conflicts(loaded: LoadedScenario, exc: PolicyInfeasible) -> str:
-    """Name the file and line of each policy that makes the scenario infeasible."""
+
+class JobFailed(UserError):
+    """A job of a batch failed; carries the job's exit code (2, 3, 4 or 1)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def __reduce__(self) -> tuple[type[JobFailed], tuple[str, int]]:
+        return JobFailed, (str(self), self.exit_code)
+
+
+def locate_conflicts(
+    loaded: LoadedScenario, exc: PolicyInfeasible, options: SolverOptions | None = None
+) -> str:
+    """Name the file and line of each policy that makes the scenario infeasible.
+
+    Best: the smallest set of policies whose removal makes it feasible
+    (`optimizer.explain`); else the conflicts found before solving.
+    """
+    from optimizer.explain import explain_loaded
+
+    try:
+        lines = explain_loaded(loaded, exc.conflicts, options)
+    except (UserError, ValueError, RuntimeError):  # the explanation is a bonus, never a failure
+        lines = []
+    if lines:
+        return "\n".join(lines)
     if not exc.conflicts:
         return f"{loaded.path}: {exc}"
     from optimizer.loading import _dotted
@@ -85,10 +115,12 @@ def run_job(job: Job) -> JobResult:
         resolved = dump_yaml(loaded.resolved_data())
         return JobResult(job.path, 0, "", doc, run, resolved, time.perf_counter() - t0)
     except PolicyInfeasible as exc:
-        message = locate_conflicts(loaded, exc) if loaded is not None else str(exc)
+        message = locate_conflicts(loaded, exc, job.options) if loaded is not None else str(exc)
         return JobResult(job.path, InfeasiblePolicy.exit_code, message)
-    except UserError as exc:
+    except ScenarioError as exc:  # every problem already names its file and line
         return JobResult(job.path, exc.exit_code, str(exc))
+    except UserError as exc:  # no plan in time, solver unavailable, ...: name the file
+        return JobResult(job.path, exc.exit_code, f"{job.path}: {exc}")
     except Exception as exc:  # a bug: report it, keep the batch going
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return JobResult(

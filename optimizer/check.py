@@ -9,8 +9,10 @@ and recomputes the objective. A plan is reported only when this passes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -122,24 +124,62 @@ class _Terms:
                 self.capacity[(sid, mid)] = per_period(offer.capacity, self.periods)
 
 
-def check_plan(plan: Plan) -> CheckReport:
-    """Check every constraint of DESIGN §4 on the plan and recompute its objective."""
+def check_plan(
+    plan: Plan,
+    *,
+    replay: bool = False,
+    planned: Mapping[tuple[str, str, int], float] | None = None,
+) -> CheckReport:
+    """Check every constraint of DESIGN §4 on the plan and recompute its objective.
+
+    With `replay` the plan is a fixed plan replayed under this scenario (`stress`,
+    DESIGN §5), which differs from §4 only in that spot buys are open in every
+    scenario, w0 included, and that the plan was not chosen here: no policy
+    caps, no min order, and the objective is fixed + expected cost without a
+    CVaR term. `planned` (supplier, material, period -> quantity), the plan as
+    ordered, is then checked to arrive as `min(planned, capacity)` from the
+    earliest arrival period on and not at all before.
+    """
     sc: Scenario = plan.scenario
     report = CheckReport()
     terms = _Terms(sc)
-    x = _check_orders(sc, terms, plan, report)
-    _check_policy(sc, x, report)
+    x = _check_orders(sc, terms, plan, report, min_order=not replay)
+    if replay:
+        if planned is not None:
+            _check_replayed(terms, planned, x, report)
+    else:
+        _check_policy(sc, x, report)
     worlds = _worlds(sc)
+    if replay:
+        worlds = [dataclasses.replace(w, spot=True) for w in worlds]
     _check_worlds(worlds, plan, report)
     costs = _check_scenarios(sc, terms, worlds, x, plan, report)
-    _check_objective(sc, x, worlds, costs, plan, report)
+    _check_objective(sc, x, worlds, costs, plan, report, tail=not replay)
     return report
 
 
+def _check_replayed(
+    terms: _Terms,
+    planned: Mapping[tuple[str, str, int], float],
+    x: dict[tuple[str, str, int], float],
+    report: CheckReport,
+) -> None:
+    """Replay: what arrives is `min(planned, capacity)` from the earliest period on, else 0."""
+    for key in set(planned) | set(x):
+        sid, mid, t = key
+        cap = terms.capacity.get((sid, mid))
+        ok = cap is not None and 1 <= t <= terms.periods and t >= terms.earliest[sid]
+        want = min(max(planned.get(key, 0.0), 0.0), cap[t - 1]) if ok and cap else 0.0
+        got = x.get(key, 0.0)
+        if abs(got - want) > _tol(want):
+            report.fail(f"replayed plan {sid}/{mid}/{t}: {got:g} arrives, expected {want:g}")
+
+
 def _check_orders(
-    sc: Scenario, terms: _Terms, plan: Plan, report: CheckReport
+    sc: Scenario, terms: _Terms, plan: Plan, report: CheckReport, *, min_order: bool = True
 ) -> dict[tuple[str, str, int], float]:
-    """Capacity, earliest arrival and min order of every planned arrival."""
+    """Capacity, earliest arrival and (unless `min_order` is False) min order of every
+    planned arrival."""
     x: dict[tuple[str, str, int], float] = defaultdict(float)
     for row in plan.orders.itertuples(index=False):
         sid, mid, t, q = str(row.supplier), str(row.material), int(row.period), float(row.quantity)
@@ -160,7 +200,7 @@ def _check_orders(
                 f"earliest arrival: {sid}/{mid} arrives in period {t}, before {terms.earliest[sid]}"
             )
         moq = sc.suppliers[sid].offers[mid].min_order
-        if 0 < q < moq - _tol(moq):
+        if min_order and 0 < q < moq - _tol(moq):
             report.fail(f"min order: {sid}/{mid} period {t}: {q:g} < {moq:g}")
         x[(sid, mid, t)] += q
     return x
@@ -309,15 +349,18 @@ def _check_objective(
     costs: dict[str, float],
     plan: Plan,
     report: CheckReport,
+    *,
+    tail: bool = True,
 ) -> None:
-    """Recompute fixed + sum_w p[w] C[w] (+ CVaR) and compare with the reported objective."""
+    """Recompute fixed + sum_w p[w] C[w] (+ CVaR unless `tail` is False) and compare with
+    the reported objective."""
     used = {sid for (sid, _m, _t), q in x.items() if q > 0}
     fixed = sum(sc.suppliers[s].fixed_cost for s in used)
     probs = np.array([w.probability for w in worlds])
     c = np.array([costs[w.name] for w in worlds])
     total = fixed + float(probs @ c)
     obj = sc.objective
-    if obj.risk_measure == "cvar":
+    if tail and obj.risk_measure == "cvar":
         # CVaR_alpha = min over eta of eta + 1/(1-alpha) sum p max(0, C - eta); the
         # minimum of this convex piecewise-linear function lies at one of the C[w].
         best = min(

@@ -347,6 +347,197 @@ def report(
         out_console.print(str(path), markup=False)
 
 
+Out = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Write the tables (CSV) and charts into this folder."),
+]
+Force = Annotated[
+    bool, typer.Option("--force", help="Replace an existing, non-empty --out folder.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+BatchJobs = Annotated[
+    int,
+    typer.Option("--jobs", "-j", min=0, help="Worker processes for the solves. 0 = one per core."),
+]
+BatchScheduler = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Run the solves on a Dask cluster at this address."),
+]
+Country = Annotated[str, typer.Option("--country", help="Country code whose share is shown.")]
+
+
+def _print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+@app.command()
+@handle_errors
+def compare(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario files to compare.", metavar="SCENARIO...")
+    ],
+    country: Country = "CN",
+    out: Out = None,
+    force: Force = False,
+    solver: SolverName = "auto",
+    time_limit: TimeLimit = None,
+    mip_gap: MipGap = None,
+    jobs: BatchJobs = 1,
+    scheduler: BatchScheduler = None,
+    as_json: AsJson = False,
+) -> None:
+    """Solve each scenario and print their key figures and planned volumes side by side.
+
+    The volume table gives, for every plan after the first, its difference
+    against the first. With --out: kpis.csv, volumes.csv and report.html.
+    """
+    from optimizer.compare import as_json as comparison_json
+    from optimizer.compare import compare as compare_plans
+    from optimizer.compare_report import write_compare_report
+    from optimizer.executor import make_executor
+    from optimizer.report import ensure_writable, write_folder
+    from optimizer.solving import SolverOptions
+    from optimizer.tables import print_comparison
+
+    if out is not None:
+        ensure_writable(out, force)
+    options = SolverOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    c = compare_plans(scenarios, options, make_executor(jobs, scheduler), country=country)
+    if out is not None:
+        numbers = c.kpis.assign(**{k: c.kpis[k].astype(float) for k in c.labels})
+        write_folder(
+            out,
+            {
+                "kpis.csv": lambda p: _write_csv(numbers, p),
+                "volumes.csv": lambda p: _write_csv(c.volumes, p),
+                "report.html": lambda p: write_compare_report(c, p),
+            },
+            force,
+        )
+    if as_json:
+        _print_json(comparison_json(c))
+        return
+    print_comparison(c, out_console)
+    if out is not None:
+        out_console.print(f"Comparison written to {out}/", markup=False)
+
+
+def _write_csv(df: Any, path: Path) -> None:
+    df.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+
+
+@app.command()
+@handle_errors
+def stress(
+    plan: Annotated[
+        Path,
+        typer.Argument(
+            help="A run folder (written by `run --out`) or a scenario file (solved first).",
+            metavar="RUN_DIR|SCENARIO",
+        ),
+    ],
+    under: Annotated[
+        list[Path],
+        typer.Option("--under", help="Scenario file to replay the plan under (repeatable)."),
+    ],
+    out: Out = None,
+    force: Force = False,
+    solver: SolverName = "auto",
+    time_limit: TimeLimit = None,
+    mip_gap: MipGap = None,
+    jobs: BatchJobs = 1,
+    scheduler: BatchScheduler = None,
+    as_json: AsJson = False,
+) -> None:
+    """Hold a plan fixed and replay it under other scenarios: cost, spot buys, shortage.
+
+    Planned volume arrives from the other file's earliest arrival period on, at
+    most its capacity, at its prices; what is missing is bought spot (in every
+    scenario) or goes short. Regret = the replayed cost minus the cost of the
+    other file's own optimal plan. With --out: stress.csv and regret.csv.
+    """
+    from optimizer.executor import make_executor
+    from optimizer.report import ensure_writable, write_folder
+    from optimizer.solving import SolverOptions
+    from optimizer.stress import as_json as stress_json
+    from optimizer.stress import figures_table, regret_table
+    from optimizer.stress import stress as stress_plan
+    from optimizer.tables import print_stress
+
+    if out is not None:
+        ensure_writable(out, force)
+    options = SolverOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    report = stress_plan(plan, under, options, make_executor(jobs, scheduler))
+    if out is not None:
+        figures, regrets = figures_table(report), regret_table(report)
+        write_folder(
+            out,
+            {
+                "stress.csv": lambda p: _write_csv(figures, p),
+                "regret.csv": lambda p: _write_csv(regrets, p),
+            },
+            force,
+        )
+    if as_json:
+        _print_json(stress_json(report))
+        return
+    print_stress(report, report.plan.currency, out_console)
+    if out is not None:
+        out_console.print(f"Stress test written to {out}/", markup=False)
+
+
+@app.command()
+@handle_errors
+def frontier(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file.", metavar="SCENARIO")],
+    country: Country = "CN",
+    shares: Annotated[
+        str,
+        typer.Option("--shares", help="Caps on the country's share, comma-separated fractions."),
+    ] = "1,0.8,0.6,0.4,0.2",
+    out: Out = None,
+    force: Force = False,
+    solver: SolverName = "auto",
+    time_limit: TimeLimit = None,
+    mip_gap: MipGap = None,
+    jobs: BatchJobs = 1,
+    scheduler: BatchScheduler = None,
+    as_json: AsJson = False,
+) -> None:
+    """The cost of diversification: re-solve with a cap on one country's share, per cap.
+
+    Prints cost, expected shortage, average risk and the country's actual share
+    per cap (infeasible caps are reported as such). With --out: frontier.csv and
+    frontier.png. Exit 1 if a point failed unexpectedly, 3 if no cap has a plan.
+    """
+    from optimizer.executor import make_executor
+    from optimizer.frontier import frontier as solve_frontier
+    from optimizer.frontier import frontier_files, frontier_table, parse_shares
+    from optimizer.report import ensure_writable, write_folder
+    from optimizer.solving import SolverOptions
+    from optimizer.tables import print_frontier
+
+    caps = parse_shares(shares)
+    if out is not None:
+        ensure_writable(out, force)
+    sc = load_scenario(scenario).scenario
+    options = SolverOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    points = solve_frontier(sc, country, caps, options, make_executor(jobs, scheduler))
+    if out is not None:
+        write_folder(out, frontier_files(points, country, sc.currency, sc.quantity_unit), force)
+    if as_json:
+        table = frontier_table(points)
+        _print_json(table.astype(object).where(table.notna(), None).to_dict(orient="records"))
+    else:
+        print_frontier(points, country, sc.currency, sc.quantity_unit, out_console)
+        if out is not None:
+            out_console.print(f"Frontier written to {out}/", markup=False)
+    if any(p.status == "error" for p in points):
+        raise typer.Exit(1)
+    if not any(p.has_plan for p in points):
+        raise typer.Exit(3 if any(p.status == "infeasible" for p in points) else 4)
+
+
 def main() -> None:
     """Entry point of the `sourcing` console script."""
     install_signal_handlers()

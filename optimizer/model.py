@@ -3,7 +3,8 @@
 Variables (names are generated from indices, so any id works):
 
 - `x[o,t]`   planned arrivals of offer o = (s, m) in period t (first stage)
-- `y[o,t,w]` spot buys in scenario w (not in w0)
+- `y[o,t,w]` spot buys in scenario w (not in w0, except when replaying a fixed
+  plan: `build_replay`)
 - `inv[m,t,w]`, `short[m,t,w]`, `below[m,t,w]` stock, unmet demand, shortfall
   below the safety stock
 - `tot[m]` / `tot[m,t]` the planned total of a material (horizon / period), an
@@ -80,6 +81,7 @@ class BuiltModel:
     spot_row: np.ndarray  # (W, O, T) row of `a*x + y <= a*capacity`, -1 where none
     row_info: dict[str, RowInfo] = field(default_factory=dict)
     matrix: MatrixForm | None = None  # the rows as recorded while building
+    spot_in_base: bool = False  # replay (stress): spot buys allowed in w0 too
 
     @property
     def is_mip(self) -> bool:
@@ -213,6 +215,59 @@ def build_model(params: Parameters, name: str = "sourcing") -> BuiltModel:
 
 def _build(params: Parameters, outcomes: Sequence[Outcome], name: str) -> BuiltModel:
     b = _Builder(name)
+    m = _empty_model(b, params, outcomes)
+    add_plan_variables(b, m)
+    for w in range(len(m.outcomes)):
+        add_scenario_variables(b, m, w)
+        add_spot_capacity(b, m, w)
+        add_balance(b, m, w)
+        add_safety_stock(b, m, w)
+    add_supplier_share(b, m)
+    add_country_share(b, m)
+    add_average_risk(b, m)
+    add_min_order(b, m)
+    add_fixed_cost(b, m)
+    add_min_suppliers(b, m)
+    add_objective(b, m)
+    return _close(b, m)
+
+
+def build_replay(params: Parameters, x_plan: np.ndarray, name: str = "replay") -> BuiltModel:
+    """A fixed plan replayed under another scenario (DESIGN §5 `stress`).
+
+    `x_plan` (O, T) is the plan on `params`' offers and periods. It arrives only
+    where the scenario lets it: `x_eff = min(x_plan, capacity)` for `t >= e[s]`,
+    else 0 (`replay_arrivals`), as fixed columns (lower = upper = x_eff). The
+    second stage is that of §4 with spot buys open in every scenario, w0
+    included; no policy rows (the plan is fixed, not chosen). Objective: the
+    fixed cost of the suppliers the replayed plan orders from (a constant) plus
+    `sum_w p[w] * C[w]`. Why no CVaR term: with x fixed the scenarios share no
+    decision, so the recourse that minimises each C[w] minimises any tail too.
+    """
+    b = _Builder(name)
+    m = _empty_model(b, params, params.outcomes)
+    m.spot_in_base = True
+    add_fixed_plan(b, m, x_plan)
+    for w in range(len(m.outcomes)):
+        add_scenario_variables(b, m, w)
+        add_spot_capacity(b, m, w)
+        add_balance(b, m, w)
+        add_safety_stock(b, m, w)
+    add_objective(b, m, with_cvar=False)
+    x_eff = replay_arrivals(params, x_plan)
+    used = np.zeros(len(params.suppliers), dtype=bool)
+    used[params.offer_supplier[x_eff.sum(axis=1) > 0]] = True
+    return _close(b, m, constant=float(params.fixed_cost[used].sum()))
+
+
+def replay_arrivals(params: Parameters, x_plan: np.ndarray) -> np.ndarray:
+    """`x_eff[s,m,t] = min(x_plan, capacity)` for `t >= e[s]`, else 0 (O, T)."""
+    clipped = np.minimum(np.maximum(x_plan, 0.0), params.capacity)
+    return np.where(params.deliverable(), clipped, 0.0)
+
+
+def _empty_model(b: _Builder, params: Parameters, outcomes: Sequence[Outcome]) -> BuiltModel:
+    """A model with no columns yet: every index array at -1."""
     n_o, n_t = params.capacity.shape
     n_m, n_s, n_w = len(params.materials), len(params.suppliers), len(outcomes)
     m = BuiltModel(
@@ -234,27 +289,20 @@ def _build(params: Parameters, outcomes: Sequence[Outcome], name: str) -> BuiltM
         cvar=np.full(n_w, -1, dtype=np.int64),
         spot_row=np.full((n_w, n_o, n_t), -1, dtype=np.int64),
     )
-    add_plan_variables(b, m)
-    for w in range(n_w):
-        add_scenario_variables(b, m, w)
-        add_spot_capacity(b, m, w)
-        add_balance(b, m, w)
-        add_safety_stock(b, m, w)
-    add_supplier_share(b, m)
-    add_country_share(b, m)
-    add_average_risk(b, m)
-    add_min_order(b, m)
-    add_fixed_cost(b, m)
-    add_min_suppliers(b, m)
-    add_objective(b, m)
+    return m
 
+
+def _close(b: _Builder, m: BuiltModel, constant: float = 0.0) -> BuiltModel:
+    """Hand the rows and the objective (plus a constant) to PuLP; keep the recorded matrix."""
     b.prob.extend(b.rows)
     m.row_names = list(b.rows)
     m.row_info = b.row_info
     m.cost = np.asarray(b.cost)
     m.matrix = b.recorded_matrix()
     b.prob.setObjective(
-        LpAffineExpression([(b.columns[j], c) for j, c in enumerate(b.cost) if c != 0.0])
+        LpAffineExpression(
+            [(b.columns[j], c) for j, c in enumerate(b.cost) if c != 0.0], constant=constant
+        )
     )
     return m
 
@@ -268,6 +316,14 @@ def add_plan_variables(b: _Builder, m: BuiltModel) -> None:
     ok = p.deliverable()
     for o, t in zip(*np.nonzero(ok), strict=True):
         m.x[o, t] = b.var(f"x_{o}_{t + 1}", 0.0, float(p.capacity[o, t]))
+
+
+def add_fixed_plan(b: _Builder, m: BuiltModel, x_plan: np.ndarray) -> None:
+    """Replay: `x[s,m,t] = x_eff = min(x_plan, capacity)` for `t >= e[s]` (fixed), else 0."""
+    x_eff = replay_arrivals(m.params, x_plan)
+    for o, t in zip(*np.nonzero(m.params.deliverable()), strict=True):
+        q = float(x_eff[o, t])
+        m.x[o, t] = b.var(f"x_{o}_{t + 1}", q, q)
 
 
 def _totals(b: _Builder, m: BuiltModel, basis: str) -> dict[tuple[int, int], int]:
@@ -454,7 +510,8 @@ def add_min_suppliers(b: _Builder, m: BuiltModel) -> None:
 
 
 def add_scenario_variables(b: _Builder, m: BuiltModel, w: int) -> None:
-    """`y[s,m,t,w] >= 0` (not in w0, and y = 0 for t < e[s]); `inv, short, below >= 0`."""
+    """`y[s,m,t,w] >= 0` (not in w0 unless replaying, and y = 0 for t < e[s]);
+    `inv, short, below >= 0`."""
     p = m.params
     out = m.outcomes[w]
     var = b.var
@@ -466,7 +523,7 @@ def add_scenario_variables(b: _Builder, m: BuiltModel, w: int) -> None:
             m.short[w, mi, t] = var(f"short_{mi}_{t + 1}_{w}", 0.0)
             if with_below:
                 m.below[w, mi, t] = var(f"below_{mi}_{t + 1}_{w}", 0.0)
-    if not out.spot:
+    if not (out.spot or m.spot_in_base):
         return
     o_idx, t_idx = np.nonzero(m.x >= 0)
     upper = (out.avail[o_idx, t_idx] * p.capacity[o_idx, t_idx]).tolist()
@@ -569,12 +626,12 @@ def scenario_cost_terms(m: BuiltModel, w: int) -> tuple[np.ndarray, np.ndarray]:
     return cols, coefs
 
 
-def add_objective(b: _Builder, m: BuiltModel) -> None:
-    """Objective: `fixed costs + sum_w p[w] * C[w]`, plus with `cvar`:
-    `cvar_weight * (eta + 1/(1 - cvar_alpha) * sum_w p[w] * u[w])`, `u[w] >= C[w] - eta`,
-    `u[w] >= 0`."""
+def add_objective(b: _Builder, m: BuiltModel, *, with_cvar: bool = True) -> None:
+    """Objective: `fixed costs + sum_w p[w] * C[w]`, plus with `cvar` (unless `with_cvar`
+    is False): `cvar_weight * (eta + 1/(1 - cvar_alpha) * sum_w p[w] * u[w])`,
+    `u[w] >= C[w] - eta`, `u[w] >= 0`."""
     objective = m.params.scenario.objective
-    cvar = objective.risk_measure == "cvar"
+    cvar = with_cvar and objective.risk_measure == "cvar"
     if cvar:
         m.eta = b.var("eta", None, None)
         b.cost[m.eta] += objective.cvar_weight

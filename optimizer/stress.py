@@ -1,0 +1,362 @@
+"""A fixed plan under other scenarios: `sourcing stress` (DESIGN §5).
+
+The plan x (supplier, material, period -> quantity) comes from a run folder
+(plan.csv, with the run's own figures from summary.json and inventory.csv) or
+from a scenario file, which is solved first. It is held fixed and replayed in
+every scenario w of each OTHER file (`optimizer.model.build_replay`): planned
+volume arrives as `x_eff = min(x, capacity)` from OTHER's earliest arrival
+period on, at OTHER's prices, availability and delays; what is missing is
+bought spot (in every scenario, w0 included) or goes short. The replay is
+checked like every plan (`check_plan(replay=True)`).
+
+Per scenario of OTHER this reports the cost, the planned volume delivered,
+spot volume, shortage and the lowest service level over materials, next to
+the plan's own figures; and the regret: the replayed fixed + expected cost
+minus the fixed + expected cost of OTHER's own optimal plan (OTHER re-solved).
+The regret can be negative: the replay may buy spot in w0 and ignores OTHER's
+policy caps, which OTHER's own plan may not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.batch import Job, JobFailed, run_job
+from optimizer.check import check_plan
+from optimizer.errors import InternalError, NoSolution, ScenarioError, UserError
+from optimizer.executor import Executor, Serial
+from optimizer.loading import load_scenario
+from optimizer.model import build_replay
+from optimizer.parameters import Parameters, build_parameters
+from optimizer.plan import Plan, extract_plan, solution_of
+from optimizer.scenario import Scenario
+from optimizer.solving import SolverOptions, Status, solve
+
+PlanKey = tuple[str, str, int]  # supplier, material, period (1-based)
+EXPECTED = "expected"  # the probability-weighted row of a figures table
+FIGURE_COLUMNS = [
+    "scenario",
+    "probability",
+    "cost",
+    "planned_delivered",
+    "spot",
+    "shortage",
+    "service_level",
+]
+
+
+@dataclass(frozen=True)
+class FixedPlan:
+    """The plan to replay: what it orders, and its own figures in its own run."""
+
+    name: str  # the plan's scenario name
+    source: str  # run folder or scenario file
+    quantities: dict[PlanKey, float]
+    figures: pd.DataFrame  # FIGURE_COLUMNS, one row per own scenario plus "expected"
+    currency: str = "USD"
+    unit: str = "t"
+
+    @property
+    def total_cost(self) -> float:
+        """Fixed plus expected cost of the plan in its own run."""
+        return float(self.figures.set_index("scenario").loc[EXPECTED, "cost"])
+
+
+@dataclass
+class UnderResult:
+    """The plan replayed under one OTHER file, and OTHER's own optimum."""
+
+    path: str
+    exit_code: int = 0
+    message: str = ""
+    scenario: str = ""  # OTHER's name
+    figures: pd.DataFrame | None = None  # FIGURE_COLUMNS per scenario of OTHER + "expected"
+    replayed_cost: float = float("nan")  # fixed + expected cost of the replay
+    optimal_cost: float | None = None  # fixed + expected cost of OTHER's own plan
+    note: str = ""  # why there is no optimum, or plan volume OTHER does not offer
+    replay: Plan | None = None
+
+    @property
+    def regret(self) -> float | None:
+        """Replayed expected cost minus OTHER's optimal expected cost."""
+        return None if self.optimal_cost is None else self.replayed_cost - self.optimal_cost
+
+
+@dataclass
+class StressReport:
+    """A plan and its replays under each OTHER file, in the order given."""
+
+    plan: FixedPlan
+    unders: list[UnderResult] = field(default_factory=list)
+
+
+# --- the plan ---------------------------------------------------------------------------
+
+
+def quantities_of(orders: pd.DataFrame) -> dict[PlanKey, float]:
+    """Planned quantities from a plan table (plan.csv or `Plan.orders`)."""
+    out: dict[PlanKey, float] = {}
+    for r in orders.itertuples(index=False):
+        key = (str(r.supplier), str(r.material), int(r.period))
+        out[key] = out.get(key, 0.0) + float(r.quantity)
+    return out
+
+
+def scenario_figures(inventory: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario: cost, planned volume delivered, spot, shortage and service level.
+
+    `inventory` has scenario, material, arrivals (planned `a*x` plus inbound),
+    inbound, spot, demand and shortage per period (inventory.csv); `costs` has
+    scenario, probability and cost (fixed + C[w]). The service level is the
+    lowest over materials of 1 - shortage / demand. A last row "expected"
+    weighs every figure by probability (its service level per material from the
+    expected shortage).
+    """
+    inv = inventory.assign(
+        planned_delivered=inventory["arrivals"].astype(float) - inventory["inbound"].astype(float)
+    )
+    keys = ["planned_delivered", "spot", "shortage", "demand"]
+    per_material = inv.groupby(["scenario", "material"], sort=False)[keys].sum()
+    per_material = per_material.astype(float)
+    level = 1.0 - per_material["shortage"] / per_material["demand"].where(
+        per_material["demand"] > 0
+    )
+    per_material["service_level"] = level.fillna(1.0)
+    totals = per_material.groupby(level="scenario", sort=False).agg(
+        planned_delivered=("planned_delivered", "sum"),
+        spot=("spot", "sum"),
+        shortage=("shortage", "sum"),
+        service_level=("service_level", "min"),
+    )
+    rows = costs[["scenario", "probability", "cost"]].astype({"scenario": str}).copy()
+    rows = rows.merge(totals, left_on="scenario", right_index=True, how="left")
+    probs = rows["probability"].astype(float).to_numpy()
+    expected: dict[str, Any] = {"scenario": EXPECTED, "probability": float(probs.sum())}
+    for key in ("cost", "planned_delivered", "spot", "shortage"):
+        expected[key] = float(probs @ rows[key].astype(float).to_numpy())
+    weights = dict(zip(rows["scenario"], probs, strict=True))
+    by_material = per_material.reset_index()
+    by_material["p"] = by_material["scenario"].map(weights).fillna(0.0)
+    grouped = (
+        by_material.assign(
+            short_p=by_material["shortage"] * by_material["p"],
+            demand_p=by_material["demand"] * by_material["p"],
+        )
+        .groupby("material")[["short_p", "demand_p"]]
+        .sum()
+    )
+    levels = 1.0 - grouped["short_p"] / grouped["demand_p"].where(grouped["demand_p"] > 0)
+    expected["service_level"] = float(levels.fillna(1.0).min()) if len(levels) else 1.0
+    out = pd.concat([rows, pd.DataFrame([expected])], ignore_index=True)
+    return out[FIGURE_COLUMNS].reset_index(drop=True)
+
+
+def load_plan(source: Path, options: SolverOptions) -> FixedPlan:
+    """The plan of a run folder (as written by `run --out`), or of a scenario file solved now."""
+    if source.is_dir():
+        from optimizer.run_folder import read_run
+
+        run = read_run(source)
+        costs = pd.DataFrame(run.summary.get("scenarios") or []).rename(
+            columns={"name": "scenario"}
+        )
+        if costs.empty:
+            raise UserError(f"{source}: summary.json lists no scenarios; not a run folder")
+        figures = scenario_figures(run.inventory, costs)
+        quantities = quantities_of(run.plan)
+        return FixedPlan(
+            run.scenario.name, str(source), quantities, figures, run.currency, run.unit
+        )
+    result = run_job(Job(str(source), options))
+    result.raise_if_failed()
+    assert result.run is not None
+    plan = result.run.plan
+    figures = scenario_figures(plan.inventory, plan.scenarios)
+    sc = plan.scenario
+    quantities = quantities_of(plan.orders)
+    return FixedPlan(sc.name, str(source), quantities, figures, sc.currency, sc.quantity_unit)
+
+
+# --- the replay -------------------------------------------------------------------------
+
+
+def plan_array(params: Parameters, quantities: Mapping[PlanKey, float]) -> tuple[np.ndarray, float]:
+    """The plan on `params`' offers and periods (O, T), and the volume it cannot place there.
+
+    Volume the other scenario cannot place at all: orders from a supplier or for a
+    material it does not list together, or in a period beyond its horizon.
+    """
+    index = {offer: o for o, offer in enumerate(params.offers)}
+    x = np.zeros((len(params.offers), params.periods))
+    lost = 0.0
+    for (sid, mid, t), q in quantities.items():
+        o = index.get((sid, mid))
+        if o is None or not 1 <= t <= params.periods:
+            lost += q
+            continue
+        x[o, t - 1] += q
+    return x, lost
+
+
+def replay_plan(
+    scenario: Scenario, quantities: Mapping[PlanKey, float], options: SolverOptions
+) -> tuple[Plan, float]:
+    """Replay a fixed plan under a scenario; the checked replay and the volume it cannot place.
+
+    Raises `NoSolution` when the solver stops without an answer, `InternalError`
+    when the replay fails its independent check.
+    """
+    params = build_parameters(scenario)
+    x, lost = plan_array(params, quantities)
+    built = build_replay(params, x)
+    result = solve(built, options)
+    if result.status is Status.NO_SOLUTION:
+        raise NoSolution(f"no replay within the limits ({result.solver}: {result.message})")
+    if not result.status.has_plan or result.values is None or result.objective is None:
+        raise InternalError(f"replay: solver {result.solver} failed: {result.status.value}")
+    plan = extract_plan(solution_of(built, result.values), result.status.value, result.objective)
+    report = check_plan(plan, replay=True, planned=dict(quantities))
+    if not report.ok:
+        raise InternalError(
+            "the replayed plan fails the independent check:\n  "
+            + "\n  ".join(report.violations[:20])
+        )
+    return plan, lost
+
+
+@dataclass(frozen=True)
+class UnderJob:
+    """Replay a plan under one OTHER file and re-solve OTHER (one executor item)."""
+
+    path: str
+    quantities: dict[PlanKey, float]
+    options: SolverOptions
+
+
+def run_under(job: UnderJob) -> UnderResult:
+    """Replay and re-solve one OTHER file; never raises (failures come back as exit codes)."""
+    out = UnderResult(job.path)
+    try:
+        scenario = load_scenario(job.path).scenario
+        plan, lost = replay_plan(scenario, job.quantities, job.options)
+    except ScenarioError as exc:  # every problem already names its file and line
+        out.exit_code, out.message = exc.exit_code, str(exc)
+        return out
+    except UserError as exc:
+        out.exit_code, out.message = exc.exit_code, f"{job.path}: {exc}"
+        return out
+    except Exception as exc:  # a bug: report it with exit 1
+        out.exit_code = int(getattr(exc, "exit_code", 1))
+        out.message = f"{job.path}: internal error: {type(exc).__name__}: {exc}"
+        return out
+    out.scenario = scenario.name
+    out.replay = plan
+    out.figures = scenario_figures(plan.inventory, plan.scenarios)
+    out.replayed_cost = plan.total_cost
+    if lost > 0:
+        unit = scenario.quantity_unit
+        out.note = f"{lost:g} {unit} of the planned volume is not offered in {scenario.name}"
+    own = run_job(Job(job.path, job.options))
+    if own.ok:
+        assert own.doc is not None
+        out.optimal_cost = float(own.doc["total_cost"])
+    else:
+        note = f"no optimum of {scenario.name} to compare with (exit {own.exit_code}): "
+        out.note = "; ".join(filter(None, [out.note, note + own.message]))
+    return out
+
+
+def stress(
+    source: Path,
+    unders: Sequence[Path],
+    options: SolverOptions | None = None,
+    executor: Executor | None = None,
+) -> StressReport:
+    """Replay the plan of `source` under every file of `unders` (in parallel when allowed).
+
+    Raises `JobFailed` (with the failing file's exit code) when the plan cannot
+    be had or a replay fails.
+    """
+    options = options or SolverOptions()
+    plan = load_plan(source, options)
+    jobs = [UnderJob(str(path), plan.quantities, options) for path in unders]
+    results = (executor or Serial()).map(run_under, jobs, label="stress")
+    for r in results:
+        if r.exit_code:
+            raise JobFailed(r.message, r.exit_code)
+    return StressReport(plan, results)
+
+
+# --- tables ---------------------------------------------------------------------------
+
+
+def figures_table(report: StressReport) -> pd.DataFrame:
+    """Every scenario's figures, the plan's own first: `run` names the plan or OTHER."""
+    frames = [report.plan.figures.assign(run=f"{report.plan.name} (own)")]
+    for u in report.unders:
+        assert u.figures is not None
+        frames.append(u.figures.assign(run=u.scenario))
+    table = pd.concat(frames, ignore_index=True)
+    return table[["run", *FIGURE_COLUMNS]]
+
+
+def regret_table(report: StressReport) -> pd.DataFrame:
+    """Per OTHER file: the replayed and optimal fixed + expected cost and the regret."""
+    rows = []
+    for u in report.unders:
+        assert u.figures is not None
+        exp = u.figures.set_index("scenario").loc[EXPECTED]
+        rows.append(
+            {
+                "under": u.scenario,
+                "file": u.path,
+                "plan_cost": report.plan.total_cost,
+                "replayed_cost": u.replayed_cost,
+                "optimal_cost": u.optimal_cost,
+                "regret": u.regret,
+                "expected_spot": float(exp["spot"]),
+                "expected_shortage": float(exp["shortage"]),
+                "service_level": float(exp["service_level"]),
+                "note": u.note,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def as_json(report: StressReport) -> dict[str, Any]:
+    """The report as a JSON document: the plan's own figures, then each replay."""
+
+    def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+        return [
+            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in rec.items()}
+            for rec in df.to_dict(orient="records")
+        ]
+
+    return {
+        "plan": {
+            "scenario": report.plan.name,
+            "source": report.plan.source,
+            "total_cost": report.plan.total_cost,
+            "scenarios": records(report.plan.figures),
+        },
+        "under": [
+            {
+                "scenario": u.scenario,
+                "file": u.path,
+                "replayed_cost": u.replayed_cost,
+                "optimal_cost": u.optimal_cost,
+                "regret": u.regret,
+                "costs": dict(u.replay.costs) if u.replay is not None else {},
+                "cvar": u.replay.cvar if u.replay is not None else None,
+                "note": u.note,
+                "scenarios": records(u.figures) if u.figures is not None else [],
+            }
+            for u in report.unders
+        ],
+    }

@@ -1,0 +1,132 @@
+"""Readable tables of compare, stress and frontier (rich), for the command line.
+
+Each function takes the library's result and a console; numbers are
+formatted for people (money to the unit, shares in %, volumes to 0.01).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from optimizer.compare import Comparison, format_delta, format_value
+from optimizer.frontier import FrontierPoint
+from optimizer.stress import StressReport, figures_table, regret_table
+
+
+def _money(v: Any) -> str:
+    return "-" if v is None or pd.isna(v) else f"{float(v):,.0f}"
+
+
+def _pct(v: Any) -> str:
+    return "-" if v is None or pd.isna(v) else f"{100 * float(v):.1f}%"
+
+
+def _qty(v: Any) -> str:
+    return "-" if v is None or pd.isna(v) else f"{float(v):,.2f}"
+
+
+def print_comparison(c: Comparison, console: Console) -> None:
+    """The KPI table and the volume table, a column per plan."""
+    kpis = Table(title=f"Plans compared ({c.currency}, {c.unit})", title_justify="left")
+    kpis.add_column("figure")
+    kpis.add_column("unit")
+    for label in c.labels:
+        kpis.add_column(label, justify="right")
+    for r in c.kpis.to_dict(orient="records"):
+        values = [format_value(r[label], r["unit"], c.currency) for label in c.labels]
+        kpis.add_row(r["kpi"], r["unit"], *values)
+    console.print(kpis)
+    vols = Table(title=f"Planned volume by supplier and material ({c.unit})", title_justify="left")
+    keys = ("supplier", "material", "country")
+    columns = [col for col in c.volumes.columns if col not in keys]
+    for col in (*keys, *columns):
+        vols.add_column(col, justify="left" if col in keys else "right")
+    for r in c.volumes.to_dict(orient="records"):
+        cells = [format_delta(r[col]) if " - " in col else _qty(r[col]) for col in columns]
+        vols.add_row(str(r["supplier"]), str(r["material"]), str(r["country"]), *cells)
+    console.print(vols)
+
+
+def print_stress(report: StressReport, currency: str, console: Console) -> None:
+    """Per scenario: the plan's own run, then each replay; then the regret per file."""
+    t = Table(
+        title=f"Plan {report.plan.name} in its own run and replayed ({currency})",
+        title_justify="left",
+    )
+    for col in (
+        "run",
+        "scenario",
+        "probability",
+        "cost",
+        "planned delivered",
+        "spot",
+        "shortage",
+        "service level",
+    ):
+        t.add_column(col, justify="left" if col in ("run", "scenario") else "right")
+    for r in figures_table(report).to_dict(orient="records"):
+        t.add_row(
+            str(r["run"]),
+            str(r["scenario"]),
+            f"{float(r['probability']):.3f}",
+            _money(r["cost"]),
+            _qty(r["planned_delivered"]),
+            _qty(r["spot"]),
+            _qty(r["shortage"]),
+            _pct(r["service_level"]),
+            style="bold" if r["scenario"] == "expected" else None,
+        )
+    console.print(t)
+    g = Table(title=f"Regret ({currency})", title_justify="left")
+    for col in ("under", "plan's own cost", "replayed cost", "optimal cost there", "regret"):
+        g.add_column(col, justify="left" if col == "under" else "right")
+    notes = []
+    for r in regret_table(report).to_dict(orient="records"):
+        g.add_row(
+            str(r["under"]),
+            _money(r["plan_cost"]),
+            _money(r["replayed_cost"]),
+            _money(r["optimal_cost"]),
+            _money(r["regret"]),
+        )
+        if r["note"]:
+            notes.append(f"{r['under']}: {r['note']}")
+    g.caption = "regret = replayed cost - the cost of that scenario's own optimal plan"
+    console.print(g)
+    for note in notes:
+        console.print(note, markup=False)
+
+
+def print_frontier(
+    points: list[FrontierPoint], country: str, currency: str, unit: str, console: Console
+) -> None:
+    """One row per cap: status, cost, shortage, average risk and the actual share."""
+    t = Table(title=f"Cost of capping {country}'s share ({currency})", title_justify="left")
+    for col in (
+        f"cap on {country}",
+        "status",
+        "total cost",
+        f"exp. shortage ({unit})",
+        "avg risk",
+        f"{country} share",
+        "largest per material",
+    ):
+        t.add_column(col, justify="left" if col == "status" else "right")
+    for p in points:
+        t.add_row(
+            _pct(p.share),
+            p.status,
+            _money(p.total_cost),
+            _qty(p.expected_shortage),
+            "-" if p.average_risk is None else f"{p.average_risk:.2f}",
+            _pct(p.country_share),
+            _pct(p.max_material_share),
+        )
+    console.print(t)
+    for p in points:
+        if p.message:
+            console.print(f"cap {_pct(p.share)}: {p.status}: {p.message}", markup=False)
