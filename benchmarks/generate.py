@@ -44,8 +44,13 @@ def generate(
     milp: bool = False,
     cvar: bool = False,
     policy: bool = True,
+    dense: bool = False,
 ) -> dict[str, Any]:
-    """A valid scenario as plain data (what a YAML file would hold)."""
+    """A valid scenario as plain data (what a YAML file would hold).
+
+    `dense`: every supplier offers every material (the shape of the cases in
+    PERFORMANCE.md); by default a supplier offers one to four materials.
+    """
     rng = np.random.default_rng(seed)
     mats = [f"m{i:02d}" for i in range(materials)]
     base_price = {m: float(round(rng.uniform(20_000, 900_000), -2)) for m in mats}
@@ -59,7 +64,7 @@ def generate(
     offered: dict[str, int] = dict.fromkeys(mats, 0)
     for i, code in enumerate(sup_country):
         pf, risk, _tariff, capf, lead = COUNTRIES[code]
-        k = int(rng.integers(1, min(4, materials) + 1))
+        k = materials if dense else int(rng.integers(1, min(4, materials) + 1))
         chosen = rng.choice(mats, size=k, replace=False).tolist()
         offers = {}
         for m in sorted(chosen):
@@ -216,6 +221,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--milp", action="store_true")
     ap.add_argument("--cvar", action="store_true")
+    ap.add_argument("--dense", action="store_true", help="every supplier offers every material")
     args = ap.parse_args()
     data = generate(
         args.materials,
