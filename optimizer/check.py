@@ -331,7 +331,7 @@ def _check_scenarios(
                     report.fail(f"balance {w}/{mid}/{t}: closing {closing:g} != {expect:g}")
                 if min(closing, short, below) < -FEAS_TOL * scale:
                     report.fail(f"negative stock, shortage or shortfall {w}/{mid}/{t}")
-                if below < ss - closing - FEAS_TOL * (1.0 + ss):
+                if below < ss - closing - FEAS_TOL * (scale + ss):
                     report.fail(
                         f"safety stock {w}/{mid}/{t}: shortfall {below:g} < {ss - closing:g}"
                     )

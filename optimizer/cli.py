@@ -261,6 +261,12 @@ def run(
     excel: Annotated[
         bool, typer.Option("--excel", help="Also write the Excel workbook plan.xlsx (with --out).")
     ] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads", min=1, help="Solver threads (the plan is the same for any count)."
+        ),
+    ] = None,
 ) -> None:
     """Solve scenarios: print each plan's summary and write the plans with --out.
 
@@ -280,7 +286,9 @@ def run(
     if decompose not in DECOMPOSE_CHOICES:
         raise UserError(f"--decompose must be one of {', '.join(DECOMPOSE_CHOICES)}")
     targets = _targets(out, scenarios, force)
-    options = SolverOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap, verbose=verbose)
+    options = SolverOptions(
+        solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, verbose=verbose
+    )
     several = len(scenarios) > 1
     if several or scheduler:
         executor, part_jobs = make_executor(jobs, scheduler), 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from types import FrameType
 
 
@@ -36,6 +37,17 @@ def install() -> None:
     """Turn SIGINT and SIGTERM into `Interrupted` in this process."""
     signal.signal(signal.SIGINT, _raise)
     signal.signal(signal.SIGTERM, _raise)
+
+
+def pid_alive(pid: int) -> bool:
+    """True if a process with this pid exists (ours or another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def descendants(pid: int | None = None) -> list[int]:
@@ -64,7 +76,19 @@ def descendants(pid: int | None = None) -> list[int]:
 
 
 def kill_descendants() -> None:
-    """SIGKILL every process below this one (the tree is read first, then killed)."""
+    """SIGKILL every process below this one (the tree is read first, then killed).
+
+    Our own children are then reaped, so that none stays behind as a zombie
+    (an init that does not reap would keep it for good).
+    """
     for pid in descendants():
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # no children left
+            return
+        if pid == 0:
+            time.sleep(0.01)

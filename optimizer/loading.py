@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import difflib
 import gc
 import hashlib
@@ -516,10 +517,17 @@ def _claims(src: SourceFile, path: PathKey) -> bool:
 
 
 def locate(sources: tuple[SourceFile, ...], path: PathKey) -> tuple[str, int | None]:
-    """The file and line that set `path`: the most derived file whose value it is."""
-    for src in sources[:-1]:
-        if _claims(src, path):
-            return src.name, _nearest_line(src.lines, path)
+    """The file and line that set `path`: the most derived file whose value it is.
+
+    A path that no file has (a missing field) belongs to the file that made the
+    mapping it is missing from: the most derived one with the longest prefix.
+    """
+    for end in range(len(path), 0, -1):
+        for src in sources[:-1]:
+            if _claims(src, path[:end]):
+                return src.name, _nearest_line(src.lines, path)
+        if _claims(sources[-1], path[:end]):
+            break
     root = sources[-1]
     return root.name, _nearest_line(root.lines, path)
 
@@ -553,8 +561,15 @@ def _parent_of(here: SourceFile, path: Path, chain: list[tuple[Path, str]]) -> t
     if not isinstance(parent, str) or not parent.strip():
         message = "must be the path of a parent scenario file"
         _fail(here.name, line, message, "extends", _show(parent))
-    resolved = (path.parent / parent).resolve()
     shown = os.path.normpath(os.path.join(os.path.dirname(here.name), parent))
+    try:
+        resolved = (path.parent / parent).resolve()
+        resolved.stat()
+    except FileNotFoundError:
+        pass  # reported below, with the chain
+    except (OSError, ValueError) as exc:  # name too long, NUL byte, permission, loop
+        reason = getattr(exc, "strerror", None) or str(exc)
+        _fail(here.name, line, f"parent file cannot be read: {reason}", "extends", _show(parent))
     names = [n for _, n in chain]
     resolved_chain = [p for p, _ in chain]
     if resolved in resolved_chain:
@@ -579,7 +594,16 @@ def _load_chain(path: Path, name: str, chain: list[tuple[Path, str]]) -> list[So
     if here.data.get("extends") is None:
         return [here]
     parent, shown = _parent_of(here, path, chain)
-    return [here, *_load_chain(parent, shown, [*chain, (parent, shown)])]
+    try:
+        return [here, *_load_chain(parent, shown, [*chain, (parent, shown)])]
+    except ScenarioError as exc:  # the parent's own problems: say which file pulled it in
+        via = f" (extended by {here.name}:{here.lines.get(('extends',), 1)})"
+        raise ScenarioError(
+            [
+                p if p.file != shown else dataclasses.replace(p, message=p.message + via)
+                for p in exc.problems
+            ]
+        ) from None
 
 
 def _without_nulls(value: Any) -> Any:
@@ -827,6 +851,8 @@ def _le_message(ctx: dict[str, Any], value: Any) -> str:
         return f"must be a fraction between 0 and 1 (0.25 means 25%){hint}"
     if le == 10 and number and 10 < value <= 1000:
         return f"must be at most 10 (a rate: 0.25 means 25%); did you mean {value / 100:g}?"
+    if isinstance(le, (int, float)) and le >= 1e6:
+        return f"must be at most {le:g}: larger numbers are beyond the solvers' precision"
     return f"must be <= {_show(le)}"
 
 

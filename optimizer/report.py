@@ -9,12 +9,15 @@ so that the same plan gives the same bytes.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import json
 import math
 import os
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -222,28 +225,71 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False if unsupported.
+
+    Replacing a folder otherwise takes two renames, and a kill -9 between them
+    would leave neither the old folder nor the new one in place.
+    """
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 def write_folder(out: Path, files: dict[str, Callable[[Path], None]], force: bool) -> None:
-    """Write files into `out` all or nothing: temporary sibling folder, fsync, rename."""
+    """Write files into `out` all or nothing: temporary sibling folder, fsync, rename.
+
+    A disk that is full or read-only, or a folder that cannot be made, is the
+    user's to fix (exit 2), not a bug; nothing is left behind either way.
+    """
+    try:
+        _write_folder(out, files, force)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UserError(
+            f"{out}: cannot write the run folder: {exc.strerror or exc}{where}; nothing was written"
+        ) from None
+
+
+def _write_folder(out: Path, files: dict[str, Callable[[Path], None]], force: bool) -> None:
     out = out.absolute()
     parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(parent)
     ensure_writable(out, force)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=parent))
+    # os.mkdir, not mkdtemp: the folder becomes `out` and keeps the umask's mode, not 0700
+    tmp = parent / f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    os.mkdir(tmp)
     try:
         for name, write in files.items():
             path = tmp / name
             write(path)
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
-        old = None
-        if out.exists():
+        if force and out.is_dir() and _exchange(tmp, out):
+            shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous folder
+        elif force and out.exists():
             old = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-old-", dir=parent))
             old.rmdir()
             os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
+            os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
+        else:
+            try:  # fails if another run filled `out` since the check above
+                os.rename(tmp, out)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+                if not (force and _exchange(tmp, out)):
+                    raise UserError(
+                        f"{out}: another run wrote this folder meanwhile; use --force to replace it"
+                    ) from None
+                shutil.rmtree(tmp, ignore_errors=True)
         with contextlib.suppress(OSError):
             fd = os.open(parent, os.O_RDONLY)
             os.fsync(fd)

@@ -35,9 +35,14 @@ ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 MAX_OUTCOMES_WITHOUT_SAMPLING = 4096
 BASE_NAME = "base"  # the scenario w0, in which no disruption or event happens
 
+# Largest quantity, price, cost or day count: beyond it a model's coefficients leave the
+# range in which double-precision solvers with tolerances near 1e-9 answer reliably
+# (HiGHS refuses matrix entries of 1e15 and more; CBC called 1e300 costs infeasible).
+MAX_NUMBER = 1e12
+
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=100)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNeg = Annotated[float, Field(ge=0.0)]
+NonNeg = Annotated[float, Field(ge=0.0, le=MAX_NUMBER)]
 TariffRate = Annotated[float, Field(ge=0.0, le=10.0)]
 PerPeriod = NonNeg | list[NonNeg]
 
@@ -305,8 +310,9 @@ class Scenario(_Strict):
     )
     risks: list[Risk] = Field(default_factory=list, description="Independent risk events.")
     sampling: Sampling | None = Field(None, description="With `risks`: draw outcomes.")
-    spot_premium: NonNeg = Field(
+    spot_premium: float = Field(
         0.5,
+        ge=0.0,
         le=100,
         description="Spot price = landed price * (1 + spot_premium) [fraction]; default 0.5.",
     )

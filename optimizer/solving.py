@@ -30,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,22 +103,122 @@ def choose_solver(built: BuiltModel, requested: str) -> str:
 DEFAULTS = {"lp": "highs", "two-stage": "highs", "milp": "highs"}
 
 
+_WARNED: set[str] = set()
+
+
 def solve(built: BuiltModel, options: SolverOptions) -> SolveResult:
     """Solve a built model with the chosen solver and map its answer to `Status`."""
     name = choose_solver(built, options.solver)
     if name in ("highs", "highs-ipm"):
-        try:
-            import highspy  # noqa: F401
-        except ImportError as exc:  # highspy missing or broken: fall back to CBC
-            print(
-                f"warning: HiGHS is not usable ({exc}); solving with CBC instead",
-                file=sys.stderr,
-            )
-            return solve_cbc(built, options)
-        return solve_highs(built, options, ipm=name == "highs-ipm")
+        problem = highs_problem()
+        if problem is not None:  # highspy missing or broken: fall back to CBC
+            if problem not in _WARNED:  # once, not once per part of a decomposed model
+                _WARNED.add(problem)
+                print(
+                    f"warning: HiGHS is not usable ({problem}); solving with CBC instead",
+                    file=sys.stderr,
+                )
+            return integral(built, solve_cbc(built, options))
+        return integral(built, solve_highs(built, options, ipm=name == "highs-ipm"))
     if name == "cbc":
-        return solve_cbc(built, options)
+        return integral(built, solve_cbc(built, options))
     raise UserError(f"unknown solver {name!r}; use highs, highs-ipm or cbc")
+
+
+HIGHS_API = ("Highs", "HighsModelStatus", "HighsStatus", "MatrixFormat", "ObjSense")
+HIGHS_METHODS = ("passModel", "run", "cancelSolve", "getSolution", "getInfo", "setOptionValue")
+
+
+def highs_problem() -> str | None:
+    """Why highspy cannot be used here (missing, failing to import, another API), or None."""
+    try:
+        import highspy
+    except Exception as exc:  # ImportError, or a broken build failing on import
+        return f"{type(exc).__name__}: {exc}"
+    missing = [n for n in HIGHS_API if not hasattr(highspy, n)]
+    highs = getattr(highspy, "Highs", None)
+    missing += [f"Highs.{n}" for n in HIGHS_METHODS if not hasattr(highs, n)]
+    if missing:
+        return f"highspy {highs_version() or '?'} lacks {', '.join(missing)}"
+    return None
+
+
+ROUNDING_TOLERANCE = 1e-9  # relative row violation allowed once the integers are rounded
+
+
+def integral(built: BuiltModel, result: SolveResult) -> SolveResult:
+    """A MILP plan whose yes/no decisions hold when rounded to exact 0 and 1.
+
+    Solvers accept an integer within 1e-6 or so of 0 or 1; with a big-M
+    coefficient that is not enough: `x <= 1e9 * z` with z = 4e-9 lets x = 4
+    through a min order of 10 (issue 8, found by fuzzing). When rounding the
+    integers breaks a row, the LP that remains with them fixed is solved
+    (HiGHS) and its plan replaces the solver's; if it costs more than the
+    solver's objective, the plan is "feasible" and the gap says by how much.
+    """
+    if result.values is None or not result.status.has_plan:
+        return result
+    form = built.matrix if built.matrix is not None else matrix_form(built)
+    if not form.integer.any():
+        return result
+    _drop_idle_fixed_costs(built, result)
+    rounded = np.where(form.integer, np.round(result.values), result.values)
+    if _row_violation(form, rounded) <= ROUNDING_TOLERANCE:
+        return result
+    fixed = _fixed_lp(built, rounded)
+    if fixed is None:  # no HiGHS, or the fixed LP does not solve: the plan's check decides
+        return result
+    values, objective = fixed
+    before = result.objective if result.objective is not None else objective
+    worse = (objective - before) / max(abs(objective), 1.0)
+    result.values, result.objective = values, objective
+    if worse > _gap_tolerance(result):
+        result.status = Status.FEASIBLE
+        result.gap = (result.gap or 0.0) + worse
+    result.message += "; integer decisions rounded to 0/1 and the remaining LP re-solved"
+    _assign(built, result)
+    return result
+
+
+def _drop_idle_fixed_costs(built: BuiltModel, result: SolveResult) -> None:
+    """Close suppliers whose fixed cost a plan pays without buying anything from them.
+
+    An incumbent found at a time limit may have `u[s] = 1` and no volume from s
+    (feasible, not optimal); the plan's cost, as the check recomputes it, has no
+    fixed cost for an unused supplier (issue 8: exit 1 on every time-limited plan
+    of such a MILP). Setting u[s] = 0 keeps every row and lowers the objective.
+    """
+    assert result.values is not None
+    values = result.values
+    dropped = 0.0
+    for si in np.flatnonzero(built.u >= 0):
+        j = int(built.u[si])
+        cols = built.x[built.params.offer_supplier == si]
+        cols = cols[cols >= 0]
+        if values[j] > 0.0 and np.all(np.abs(values[cols]) < 1e-9):  # plan.ZERO
+            dropped += float(built.cost[j]) * float(values[j])
+            values[j] = 0.0
+    if dropped:
+        if result.objective is not None:
+            result.objective -= dropped
+        result.message += "; idle suppliers' fixed costs dropped"
+        _assign(built, result)
+
+
+def _gap_tolerance(result: SolveResult) -> float:
+    return max(result.gap or 0.0, DEFAULT_MIP_GAP)
+
+
+def _row_violation(form: MatrixForm, x: np.ndarray) -> float:
+    """Largest violation of a row bound by `x`, relative to max(1, |bound|)."""
+    rows = np.repeat(np.arange(len(form.row_lower)), np.diff(form.start))
+    activity = np.zeros(len(form.row_lower))
+    np.add.at(activity, rows, form.value * x[form.index])
+    with np.errstate(invalid="ignore"):
+        low = (form.row_lower - activity) / np.maximum(1.0, np.abs(form.row_lower))
+        up = (activity - form.row_upper) / np.maximum(1.0, np.abs(form.row_upper))
+    worst = np.nanmax(np.concatenate([low, up, [0.0]]))
+    return float(worst)
 
 
 def _gap(options: SolverOptions) -> float:
@@ -277,10 +377,29 @@ def fixed_lp_duals(built: BuiltModel, values: np.ndarray) -> tuple[np.ndarray, n
     the LP that remains once the yes/no decisions are taken. Uses HiGHS;
     None when it is not available or the fixed LP does not solve.
     """
-    try:
-        import highspy
-    except ImportError:
+    h = _solved_fixed_lp(built, values)
+    if h is None:
         return None
+    sol = h.getSolution()  # type: ignore[attr-defined]
+    return np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
+
+
+def _fixed_lp(built: BuiltModel, values: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Column values and objective of the LP with the integers fixed at `values`, rounded."""
+    h = _solved_fixed_lp(built, values)
+    if h is None:
+        return None
+    sol = h.getSolution()  # type: ignore[attr-defined]
+    objective = float(h.getInfo().objective_function_value)  # type: ignore[attr-defined]
+    return np.asarray(sol.col_value, dtype=float), objective
+
+
+def _solved_fixed_lp(built: BuiltModel, values: np.ndarray) -> object | None:
+    """HiGHS after solving the LP with the integers fixed; None if unavailable or not optimal."""
+    if highs_problem() is not None:
+        return None
+    import highspy
+
     form = built.matrix if built.matrix is not None else matrix_form(built)
     fixed = np.where(form.integer, np.round(values), np.nan)
     lower = np.where(form.integer, fixed, form.col_lower)
@@ -295,8 +414,7 @@ def fixed_lp_duals(built: BuiltModel, values: np.ndarray) -> tuple[np.ndarray, n
         _run_interruptibly(h)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    sol = h.getSolution()
-    return np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
+    return h
 
 
 def _run_interruptibly(h: object) -> None:
@@ -358,7 +476,9 @@ def _pass_model(h: object, form: MatrixForm, offset: float) -> None:
         np.ascontiguousarray(form.value, dtype=np.float64),
         np.ascontiguousarray(form.integer, dtype=np.int32),  # 0 continuous, 1 integer
     )
-    if status != highspy.HighsStatus.kOk:
+    # kWarning: entries below HiGHS' small_matrix_value (1e-9) were dropped, as zero;
+    # the independent check of the plan still holds the solution to the scenario's numbers.
+    if status not in (highspy.HighsStatus.kOk, highspy.HighsStatus.kWarning):
         raise RuntimeError(f"HiGHS refused the model: {status}")
 
 
@@ -405,7 +525,10 @@ def cbc_version(path: str | None = None) -> str:
         ).stdout
     except Exception:
         return ""
-    found = re.search(r"Version:\s*(\S+)", out)
+    # Stock CBC prints "Version: 2.10.3"; cbcbox's build "CBC devel (git:146ce89) — ...".
+    found = re.search(r"Version:\s*(\S+)", out) or re.search(
+        r"^CBC (\S+(?: \(git:[0-9a-f]+\))?)", out, flags=re.MULTILINE
+    )
     return found.group(1) if found else ""
 
 
@@ -419,6 +542,51 @@ def kill_children() -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+CBC_TMP_PREFIX = "sourcing-cbc-"  # + the pid of the process that runs CBC
+
+
+def sweep_cbc_files(pids: Collection[int] | None = None, min_age: float = 60.0) -> None:
+    """Remove CBC's temporary folders (model and solution files) left by killed processes.
+
+    With `pids`: the folders of those processes (workers just killed); without:
+    those of any process that is gone, once `min_age` seconds old.
+    """
+    from optimizer.interrupt import pid_alive
+
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in Path(tempfile.gettempdir()).iterdir():
+            head = entry.name[len(CBC_TMP_PREFIX) :].split("-")[0]
+            if not entry.name.startswith(CBC_TMP_PREFIX) or not head.isdigit():
+                continue
+            pid = int(head)
+            if pids is not None:
+                gone = pid in pids
+            else:
+                gone = not pid_alive(pid) and now - entry.stat().st_mtime > min_age
+            if gone:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+CBC_GRACE = 2.0  # seconds (plus a quarter of the limit) before CBC is stopped at a time limit
+
+
+def _wait_cbc(proc: subprocess.Popen[bytes], time_limit: float | None) -> int | None:
+    """CBC's exit code; None if it overran its time limit and was killed.
+
+    CBC honours `-sec` in branch and bound, but not in an LP solve (seen: 5.4 s
+    past a 0.01 s limit, and SIGINT ignored too), nor always in preprocessing.
+    """
+    if time_limit is None:
+        return proc.wait()
+    try:
+        return proc.wait(timeout=1.25 * time_limit + CBC_GRACE)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+
 def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
     """Solve with CBC: MPS file in a private temporary folder, CBC in its own process group."""
     from pulp import COIN_CMD
@@ -428,7 +596,8 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
         raise UserError(f"CBC at {exe} is not executable; use --solver highs")
     prob = built.prob
     is_mip = bool(built.is_mip)
-    with tempfile.TemporaryDirectory(prefix="sourcing-cbc-") as tmp:
+    sweep_cbc_files()
+    with tempfile.TemporaryDirectory(prefix=f"{CBC_TMP_PREFIX}{os.getpid()}-") as tmp:
         mps, sol, log = (str(Path(tmp) / n) for n in ("model.mps", "model.sol", "cbc.log"))
         t0 = time.perf_counter()
         pulp_names = _write_mps(built, mps)
@@ -437,8 +606,13 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
             args += ["-sec", f"{options.time_limit:g}", "-timeMode", "elapsed"]
         if is_mip:
             args += ["-ratio", f"{_gap(options):g}"]
-        if options.threads is not None:
+        if options.threads is not None and is_mip:
+            # Only branch and bound uses threads; with `-threads 2` CBC's LP solve returned
+            # another optimal vertex (a different plan.csv), breaking DESIGN §6 (issue 8).
             args += ["-threads", str(options.threads)]
+        # Bound propagation in this CBC build declares some feasible models infeasible
+        # (a share cap that forces a column to 0: "FBBT divergence"); off, it does not.
+        args += ["-boundPropLevel", "off"]
         args += ["-solve" if is_mip else "-initialSolve", "-printingOptions", "all"]
         args += ["-solution", sol]
         t1 = time.perf_counter()
@@ -451,19 +625,32 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,
                 )
-            except OSError as exc:
-                raise UserError(f"cannot run CBC at {exe}: {exc.strerror or exc}") from None
+            except OSError as exc:  # e.g. ENOEXEC: another architecture, or not a program
+                raise UserError(
+                    f"cannot run CBC at {exe}: {exc.strerror or exc}; use --solver highs"
+                ) from None
             _RUNNING.add(proc)
             try:
-                code = proc.wait()
+                code = _wait_cbc(proc, options.time_limit)
             finally:
                 _RUNNING.discard(proc)
                 if proc.poll() is None:
                     os.killpg(proc.pid, signal.SIGKILL)
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        proc.wait(timeout=5)  # reaped: no zombie left behind
         t2 = time.perf_counter()
         log_text = Path(log).read_text(errors="replace")
         if options.verbose:
             sys.stderr.write(log_text)
+        if code is None:  # (no version query: a CBC that hangs would hang it too)
+            return SolveResult(
+                Status.NO_SOLUTION,
+                "cbc",
+                handoff_seconds=t1 - t0,
+                seconds=t2 - t1,
+                message=f"CBC did not stop at the time limit of {options.time_limit:g} s "
+                f"and was stopped after {t2 - t1:.1f} s",
+            )
         name = f"cbc {cbc_version(exe)}".strip()
         if code != 0 or not os.path.exists(sol):
             tail = " ".join(log_text.strip().splitlines()[-3:])
@@ -492,6 +679,10 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
         seconds=t2 - t1,
         message=first_line[0].strip() if first_line else "",
     )
+    if result.status is Status.ERROR:  # e.g. "Status unknown": say what CBC's log said
+        said = [ln.strip() for ln in log_text.splitlines() if ln.strip()]
+        said = [ln for ln in said if not ln.startswith("Total time")][-2:]
+        result.message += f" (CBC log: {' '.join(said)})" if said else ""
     t3 = time.perf_counter()
     if result.status.has_plan:
         result.values = col_values
@@ -500,6 +691,14 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
             result.reduced_costs = col_dj
         result.objective = float(result.values @ built.cost) + float(prob.objective.constant)
         result.gap = _cbc_gap(log_text) if result.status is Status.FEASIBLE else 0.0
+        stated = _stated_objective(result.message)
+        if stated is not None and abs(stated - result.objective) > 1e-6 * max(1.0, abs(stated)):
+            # The values read back do not give the objective CBC reports: never use them.
+            result.status = Status.ERROR
+            result.message += f" (values read back cost {result.objective:.10g})"
+            result.values = result.duals = result.reduced_costs = None
+            result.objective = None
+            return result
         _assign(built, result)
     result.extract_seconds = time.perf_counter() - t3
     return result
@@ -513,17 +712,19 @@ def _write_mps(built: BuiltModel, path: str) -> tuple[object, ...] | None:
     the fallback when highspy is not usable. Returns PuLP's name maps when PuLP
     wrote the file (the solution is then read by name), None otherwise.
     """
-    try:
+    if highs_problem() is None and built.matrix is not None:
         import highspy
-    except ImportError:
-        highspy = None
-    if highspy is not None and built.matrix is not None:
+
         with quiet_stdout(False):
             h = highspy.Highs()
             h.setOptionValue("output_flag", False)
-            _pass_model(h, built.matrix, float(built.prob.objective.constant))
-            status = h.writeModel(path)
-        if status == highspy.HighsStatus.kOk:
+            try:
+                _pass_model(h, built.matrix, float(built.prob.objective.constant))
+                status = h.writeModel(path)
+            except RuntimeError:  # HiGHS refused the model: PuLP writes it
+                status = None
+        # kWarning: HiGHS names the rows r<i> and columns c<i> itself (it always warns so)
+        if status in (highspy.HighsStatus.kOk, highspy.HighsStatus.kWarning):
             return None
     vs, var_names, row_names, _ = built.prob.writeMPS(path, rename=1)
     return vs, var_names, row_names
@@ -534,25 +735,37 @@ def _read_cbc_solution(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Column values, reduced costs and row duals from CBC's `-printingOptions all` file.
 
-    After the status line CBC lists every row (index, name, activity, dual), then
-    every column (index, name, value, reduced cost), in the file's order; a line
-    may start with `**` when the value breaks a bound.
+    After the status line CBC lists rows (index, name, activity, dual), then
+    columns (index, name, value, reduced cost); a line may start with `**` when
+    the value breaks a bound. Entries are placed by their names (`r<i>`, `c<i>`,
+    as HiGHS wrote the file), not by their position: CBC leaves out rows it
+    turned into bounds (a row with a single variable), so positions shift.
     """
     values, reduced, duals = np.zeros(n_cols), np.zeros(n_cols), np.zeros(n_rows)
     with open(path, errors="replace") as fh:
         fh.readline()
-        for k, line in enumerate(fh):
+        for line in fh:
             parts = line.split()
             if parts and parts[0] == "**":
                 parts = parts[1:]
-            if len(parts) < 4:
+            if len(parts) < 4 or len(parts[1]) < 2 or not parts[1][1:].isdigit():
                 continue
-            if k < n_rows:
+            kind, k = parts[1][0], int(parts[1][1:])
+            if kind == "r" and k < n_rows:
                 duals[k] = float(parts[3])
-            elif k - n_rows < n_cols:
-                values[k - n_rows] = float(parts[2])
-                reduced[k - n_rows] = float(parts[3])
+            elif kind == "c" and k < n_cols:
+                values[k] = float(parts[2])
+                reduced[k] = float(parts[3])
     return values, reduced, duals
+
+
+def _stated_objective(first_line: str) -> float | None:
+    """The objective value on CBC's status line, when it states one."""
+    found = re.search(r"objective value\s+([-+0-9.eE]+)", first_line)
+    try:
+        return float(found.group(1)) if found else None
+    except ValueError:
+        return None
 
 
 def _cbc_status(first_line: str, is_mip: bool) -> Status:
@@ -568,8 +781,15 @@ def _cbc_status(first_line: str, is_mip: bool) -> Status:
     if head == ["Stopped"]:
         # An LP stopped early has no proven-feasible point; a MIP has one only if
         # CBC reports a finite incumbent objective.
+        # "Stopped on time (LP relaxation not completed - no integer solution) - objective
+        # value 3774026" gives the relaxation's value, not an incumbent's (issue 8).
         found = re.search(r"objective value\s+([-+0-9.eE]+)", first_line)
-        has_incumbent = is_mip and found is not None and abs(float(found.group(1))) < 1e49
+        has_incumbent = (
+            is_mip
+            and found is not None
+            and abs(float(found.group(1))) < 1e49
+            and "no integer solution" not in first_line
+        )
         return Status.FEASIBLE if has_incumbent else Status.NO_SOLUTION
     return Status.ERROR
 
