@@ -113,11 +113,14 @@ def suite_solvers(quick: bool) -> tuple[str, dict]:
     """HiGHS simplex, HiGHS IPM and CBC per model class."""
     classes = {
         "deterministic LP": {"materials": 20, "suppliers": 120, "periods": 52, "seed": 2},
+        "deterministic LP, dense": {"materials": 20, "suppliers": 100, "periods": 52,
+                                    "seed": 2, "dense": True},
         "two-stage LP": {"materials": 10, "suppliers": 30, "periods": 12, "events": 6, "seed": 3},
         "MILP": {"materials": 6, "suppliers": 20, "periods": 12, "milp": True, "seed": 4},
     }
     if quick:
         classes["deterministic LP"] = {"materials": 10, "suppliers": 60, "periods": 26, "seed": 2}
+        classes.pop("deterministic LP, dense")
     rows, raw = [], []
     for label, case in classes.items():
         results = {}
@@ -178,8 +181,8 @@ def suite_batch(quick: bool) -> tuple[str, dict]:
     n = 6 if quick else 20
     with tempfile.TemporaryDirectory() as tmp:
         files = []
-        for i in range(n):
-            data = generate(6, 20, 12, 6, None, seed=100 + i)
+        for i in range(n):  # medium: 10 materials, 30 suppliers, 64 scenarios (~250k nnz)
+            data = generate(10, 30, 12, 6, None, seed=100 + i)
             path = Path(tmp) / f"case{i:02d}.yaml"
             path.write_text(yaml.safe_dump(data, sort_keys=False))
             files.append(str(path))

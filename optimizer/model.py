@@ -132,12 +132,12 @@ class _Builder:
         up: float | None = None,
         cat: str = LpContinuous,
     ) -> int:
-        v = self.prob.add_variable(name, low, up, cat)
-        self.columns.append(v)
+        self.columns.append(self.prob.add_variable(name, low, up, cat))
         self.cost.append(0.0)
-        self.col_low.append(-INF if v.lowBound is None else float(v.lowBound))
-        self.col_up.append(INF if v.upBound is None else float(v.upBound))
-        self.col_int.append(v.cat == LpInteger)
+        binary = cat == LpBinary
+        self.col_low.append(0.0 if binary else -INF if low is None else low)
+        self.col_up.append(1.0 if binary else INF if up is None else up)
+        self.col_int.append(binary or cat == LpInteger)
         return len(self.columns) - 1
 
     def row(self, name: str, terms: Iterable[tuple[int, float]], sense: int, rhs: float) -> None:
