@@ -91,14 +91,7 @@ def generate(
         if milp and rng.random() < 0.3:
             sup["fixed_cost"] = round(float(rng.uniform(5e4, 5e5)), -3)
         sups[sid] = sup
-    # every material has at least one supplier (CN first, then others)
-    for j, m in enumerate(mats):
-        if offered[m] == 0:
-            sid = sorted(sups)[j % len(sups)]
-            sups[sid]["offers"][m] = {
-                "price": round(base_price[m], 2),
-                "capacity": round(demand_level[m] * 2, 2),
-            }
+    _ensure_alternatives(sups, mats, base_price, demand_level, periods)
 
     mat_data = {}
     for m in mats:
@@ -141,6 +134,45 @@ def generate(
     if cvar:
         scenario["objective"] = {"risk_measure": "cvar", "cvar_alpha": 0.9, "cvar_weight": 0.5}
     return _plain(scenario)
+
+
+def _ensure_alternatives(
+    sups: dict[str, Any],
+    mats: list[str],
+    base_price: dict[str, float],
+    demand_level: dict[str, float],
+    periods: int,
+) -> None:
+    """Every material has an offer outside China (else a cap on China leaves it no
+    admissible supplier mix, an infeasible policy) and at least two offers."""
+    others = sorted(sid for sid in sups if not sid.startswith("cn_"))
+    for j, m in enumerate(mats):
+        holders = [sid for sid in sorted(sups) if m in sups[sid]["offers"]]
+        if others and not any(not sid.startswith("cn_") for sid in holders):
+            holders.append(
+                _add_offer(sups, others[j % len(others)], m, base_price, demand_level, periods)
+            )
+        if len(holders) < 2:
+            spare = [sid for sid in sorted(sups) if sid not in holders]
+            if spare:
+                _add_offer(sups, spare[j % len(spare)], m, base_price, demand_level, periods)
+
+
+def _add_offer(
+    sups: dict[str, Any],
+    sid: str,
+    m: str,
+    base_price: dict[str, float],
+    demand_level: dict[str, float],
+    periods: int,
+) -> str:
+    """Give supplier `sid` an offer of material `m` at its country's terms."""
+    pf, _risk, _tariff, capf, _lead = COUNTRIES[sups[sid]["country"]]
+    sups[sid]["offers"][m] = {
+        "price": round(base_price[m] * pf, 2),
+        "capacity": round(demand_level[m] * max(capf, 0.3), 2),
+    }
+    return sid
 
 
 def _plain(value: Any) -> Any:
