@@ -13,11 +13,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pandas as pd
 
 from optimizer import charts
 from optimizer.compare import Comparison, format_delta, format_value
+from optimizer.html_report import environment
 from optimizer.plan import COST_KEYS
 
 TEMPLATE = "compare.html.j2"
@@ -111,14 +111,7 @@ def context(c: Comparison) -> dict[str, Any]:
 def render(c: Comparison) -> str:
     """The compare page as HTML text."""
     text = files("optimizer").joinpath(TEMPLATE).read_text(encoding="utf-8")
-    env = jinja2.Environment(
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    return env.from_string(text).render(**context(c))
+    return environment().from_string(text).render(**context(c))
 
 
 def write_compare_report(c: Comparison, path: Path) -> None:

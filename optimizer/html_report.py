@@ -27,7 +27,8 @@ RUNWAY_MOST_LIKELY = 2
 SCENARIO_ROWS = 12
 
 
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The Jinja environment of the report pages (escaping on, undefined names are errors)."""
     env = jinja2.Environment(
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -182,7 +183,7 @@ def _top(shares: dict[str, float | None], n: int = 4) -> str:
 def render(run: RunData) -> str:
     """The report page as HTML text."""
     text = files("optimizer").joinpath("report.html.j2").read_text(encoding="utf-8")
-    return _environment().from_string(text).render(**context(run))
+    return environment().from_string(text).render(**context(run))
 
 
 def write_report(folder: Path, path: Path | None = None) -> Path:

@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer.errors import UserError
+from optimizer.interrupt import pid_alive
 from optimizer.orders import ORDER_COLUMNS, order_schedule
 from optimizer.pipeline import RunResult
 from optimizer.plan import COST_KEYS
@@ -205,7 +206,7 @@ def sweep_stale(parent: Path, max_age_seconds: float = 3600.0) -> None:
             if not entry.name.startswith(TMP_PREFIX) or not entry.is_dir():
                 continue
             pid = _pid_of(entry.name)
-            alive = pid is not None and _alive(pid)
+            alive = pid is not None and pid_alive(pid)
             if not alive or now - entry.stat().st_mtime > max_age_seconds:
                 shutil.rmtree(entry, ignore_errors=True)
 
@@ -213,16 +214,6 @@ def sweep_stale(parent: Path, max_age_seconds: float = 3600.0) -> None:
 def _pid_of(name: str) -> int | None:
     parts = name[len(TMP_PREFIX) :].split("-")
     return int(parts[0]) if parts and parts[0].isdigit() else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _exchange(a: Path, b: Path) -> bool:
