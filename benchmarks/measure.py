@@ -103,7 +103,6 @@ def measure_product(path: Path, solver: str, decompose: str, jobs: int) -> dict:
 def measure_direct(path: Path) -> dict:
     """The same LP built directly as arrays and passed to highspy (reference)."""
     from benchmarks.direct import solve_direct
-
     from optimizer.loading import load_scenario
     from optimizer.parameters import build_parameters
 
