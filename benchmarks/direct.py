@@ -598,25 +598,21 @@ def solve_direct(params: Parameters, time_limit: float | None = None) -> dict[st
 # --- script ---------------------------------------------------------------------------
 
 
-def _params(args: argparse.Namespace) -> Parameters:
+def _generator():
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:
         sys.path.insert(0, here)
-    from generate import generate
+    import generate
 
+    return generate
+
+
+def _params(args: argparse.Namespace) -> Parameters:
+    generate_from = _generator().generate_from
     from optimizer.parameters import build_parameters
     from optimizer.scenario import Scenario
 
-    data = generate(
-        args.materials,
-        args.suppliers,
-        args.periods,
-        args.events,
-        args.samples,
-        args.seed,
-        milp=args.milp,
-        cvar=args.cvar,
-    )
+    data = generate_from(args)
     if args.basis:
         data["policy"]["share_basis"] = args.basis
     return build_parameters(Scenario.model_validate(data))
@@ -629,14 +625,7 @@ def _peak_mib() -> float:
 def main(argv: list[str] | None = None) -> None:
     """Time the phases of the direct path (or only the build of either path, for RSS)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--materials", type=int, default=10)
-    ap.add_argument("--suppliers", type=int, default=30)
-    ap.add_argument("--periods", type=int, default=12)
-    ap.add_argument("--events", type=int, default=0)
-    ap.add_argument("--samples", type=int, default=None)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--milp", action="store_true")
-    ap.add_argument("--cvar", action="store_true")
+    _generator().add_case_arguments(ap, seed=1)
     ap.add_argument("--basis", choices=["horizon", "period"], default=None)
     ap.add_argument("--time-limit", type=float, default=None)
     ap.add_argument(

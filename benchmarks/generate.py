@@ -242,20 +242,22 @@ def _events(
     return out
 
 
-def main() -> None:
-    """Write a synthetic scenario as YAML on stdout."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_case_arguments(ap: argparse.ArgumentParser, seed: int = 0) -> None:
+    """The generator's knobs as command-line options (shared by the benchmark scripts)."""
     ap.add_argument("--materials", type=int, default=10)
     ap.add_argument("--suppliers", type=int, default=30)
     ap.add_argument("--periods", type=int, default=12)
     ap.add_argument("--events", type=int, default=0)
     ap.add_argument("--samples", type=int, default=None)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=seed)
     ap.add_argument("--milp", action="store_true")
     ap.add_argument("--cvar", action="store_true")
     ap.add_argument("--dense", action="store_true", help="every supplier offers every material")
-    args = ap.parse_args()
-    data = generate(
+
+
+def generate_from(args: argparse.Namespace) -> dict[str, Any]:
+    """`generate` with the options of `add_case_arguments`."""
+    return generate(
         args.materials,
         args.suppliers,
         args.periods,
@@ -264,8 +266,15 @@ def main() -> None:
         args.seed,
         args.milp,
         args.cvar,
+        dense=args.dense,
     )
-    yaml.safe_dump(data, sys.stdout, sort_keys=False, width=120)
+
+
+def main() -> None:
+    """Write a synthetic scenario as YAML on stdout."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_case_arguments(ap)
+    yaml.safe_dump(generate_from(ap.parse_args()), sys.stdout, sort_keys=False, width=120)
 
 
 if __name__ == "__main__":

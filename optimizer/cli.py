@@ -205,12 +205,6 @@ Scheduler = Annotated[
 ]
 
 
-def _fail(code: int, message: str) -> UserError:
-    err = UserError(message)
-    err.exit_code = code
-    return err
-
-
 def _targets(out: Path | None, files: list[Path], force: bool) -> list[Path | None]:
     """Output folder of each file (out itself, or out/<stem> for several), checked early."""
     from optimizer.batch import out_folder
@@ -302,7 +296,7 @@ def run(
             write_folder(target, files, force)
     failed = [r for r in results if not r.ok]
     if not several and failed:
-        raise _fail(failed[0].exit_code, failed[0].message)
+        failed[0].raise_if_failed()
     for r in failed:
         err_console.print(r.message, markup=False)
     if as_json:

@@ -42,7 +42,6 @@ from pulp import (
 
 from optimizer.parameters import Outcome, Parameters
 
-EPS = 1e-12
 INF = float("inf")
 
 

@@ -27,7 +27,14 @@ from optimizer.parameters import Parameters, build_parameters
 from optimizer.plan import Plan, Solution, extract_plan, solution_of
 from optimizer.scenario import Scenario
 from optimizer.shadow import shadow_prices
-from optimizer.solving import SolveResult, SolverOptions, Status, fixed_lp_duals, solve
+from optimizer.solving import (
+    SolveResult,
+    SolverOptions,
+    Status,
+    fixed_lp_duals,
+    matrix_form,
+    solve,
+)
 
 DECOMPOSE_CHOICES = ("auto", "on", "off")
 
@@ -53,13 +60,13 @@ class RunResult:
 
 def model_size(built: BuiltModel) -> dict[str, int | str]:
     """Variables, rows, non-zeros, binaries and class of a built model."""
-    nnz = sum(len(c.expr) for c in built.prob._constraints.values())
+    form = built.matrix if built.matrix is not None else matrix_form(built)
     return {
         "kind": built.kind,
         "variables": len(built.columns),
         "rows": len(built.row_names),
-        "nonzeros": nnz,
-        "binaries": int(sum(1 for v in built.columns if v.cat == "Integer")),
+        "nonzeros": form.nnz,
+        "binaries": int(form.integer.sum()),
         "scenarios": len(built.outcomes),
         "parts": 1,
     }

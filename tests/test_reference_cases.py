@@ -7,9 +7,7 @@ wrong: find out which, do not copy numbers.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,18 +19,7 @@ CASE_FILES = sorted(p for p in CASES.glob("*.yaml") if p.name != "expected.yaml"
 ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def _load_reference():
-    name = "sourcing_tests_reference"
-    if name not in sys.modules:
-        path = Path(__file__).with_name("reference.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-ref = _load_reference()
+from tests import reference as ref  # noqa: E402
 
 
 def _load(name: str) -> dict:

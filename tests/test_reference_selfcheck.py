@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-
-def _load_reference():
-    name = "sourcing_tests_reference"
-    if name not in sys.modules:
-        path = Path(__file__).with_name("reference.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-ref = _load_reference()
+from tests import reference as ref
 
 
 def scenario(**overrides):
