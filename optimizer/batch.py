@@ -45,6 +45,7 @@ class JobResult:
     run: RunResult | None = None
     resolved_yaml: str | None = None
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()  # file:line: path: message, for stderr
 
     @property
     def ok(self) -> bool:
@@ -113,7 +114,10 @@ def run_job(job: Job) -> JobResult:
             run, file=job.path, content_hash=loaded.content_hash(), versions=versions()
         )
         resolved = dump_yaml(loaded.resolved_data())
-        return JobResult(job.path, 0, "", doc, run, resolved, time.perf_counter() - t0)
+        warnings = tuple(f"warning: {w}" for w in loaded.warnings)
+        return JobResult(
+            job.path, 0, "", doc, run, resolved, time.perf_counter() - t0, warnings
+        )
     except PolicyInfeasible as exc:
         message = locate_conflicts(loaded, exc, job.options) if loaded is not None else str(exc)
         return JobResult(job.path, InfeasiblePolicy.exit_code, message)

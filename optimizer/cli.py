@@ -135,6 +135,8 @@ def _validate_one(path: Path, as_json: bool) -> dict[str, Any]:
         ]
         return {"file": str(path), "ok": False, "problems": problems}
     sc = loaded.scenario
+    for warning in loaded.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if not as_json:
         typer.echo(
             f"OK {path} ({sc.name}: {len(sc.materials)} materials, "
@@ -145,6 +147,10 @@ def _validate_one(path: Path, as_json: bool) -> dict[str, Any]:
         "file": str(path),
         "ok": True,
         "problems": [],
+        "warnings": [
+            {"file": w.file, "line": w.line, "path": w.path, "message": w.message}
+            for w in loaded.warnings
+        ],
         "scenario": sc.name,
         "content_hash": loaded.content_hash(),
     }
@@ -289,6 +295,9 @@ def run(
     else:
         executor, part_jobs = Serial(), jobs
     results = run_batch([Job(str(f), options, decompose, part_jobs) for f in scenarios], executor)
+    for result in results:
+        for warning in result.warnings:
+            err_console.print(warning, markup=False)
     for result, target in zip(results, targets, strict=True):
         if result.ok and target is not None:
             assert result.run is not None and result.doc is not None

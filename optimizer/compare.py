@@ -24,7 +24,7 @@ import pandas as pd
 
 from optimizer.batch import Job, run_batch
 from optimizer.executor import Executor
-from optimizer.plan import COST_KEYS
+from optimizer.plan import COST_KEYS, SPEND_KEYS, cost_items
 from optimizer.solving import SolverOptions
 
 
@@ -105,28 +105,56 @@ def _average_risk(doc: dict[str, Any]) -> float | None:
     return sum((k["average_risk"] or 0.0) * (k["volume"] or 0.0) for k in mats) / volume
 
 
+def _objective_text(doc: dict[str, Any]) -> str:
+    """What the plan optimised: expected cost, or expected cost plus weighted CVaR."""
+    kind = doc.get("risk_measure") or "expected"
+    if kind != "cvar":
+        return "expected cost"
+    cv = doc.get("cvar") or {}
+    weight = doc.get("cvar_weight")
+    w = "" if weight in (None, 1, 1.0) else f"{weight:g} x "
+    return f"expected cost + {w}CVaR {cv.get('alpha', 0.9):g}"
+
+
 def kpi_column(doc: dict[str, Any], country: str, materials: Sequence[str]) -> list[Any]:
     """One plan's KPIs, in the order of `kpi_rows`."""
     mats = doc["materials"]
     volume = sum((k["volume"] or 0.0) for k in mats.values())
     total = float(doc["total_cost"] or 0.0)
-    values: list[Any] = [total, *[doc["costs"][k] or 0.0 for k in COST_KEYS]]
-    values += [volume, total / volume if volume > 0 else None]
+    cvar = doc.get("cvar") or {}
+    several = len(doc.get("scenarios") or []) > 1
+    values: list[Any] = [
+        _objective_text(doc),
+        doc.get("objective"),
+        total,
+        doc.get("spend"),
+        doc.get("penalties"),
+        cvar.get("cvar") if several else None,
+        *cost_items(doc["costs"]).values(),
+        volume,
+    ]
+    for m in materials:
+        k = mats.get(m)
+        values.append(None if k is None else k.get("average_unit_cost"))
     for m in materials:
         k = mats.get(m)
         values.append(None if k is None else (k["share_by_country"].get(country) or 0.0))
     for m in materials:
         k = mats.get(m)
+        values.append(None if k is None else (k["exposure_by_country"].get(country) or 0.0))
+    for m in materials:
+        k = mats.get(m)
         shares = [] if k is None else [v or 0.0 for v in k["share_by_supplier"].values()]
         values.append(max(shares) if shares else None)
-    levels = [k["service_level"] for k in mats.values() if k["service_level"] is not None]
-    values += [
-        _average_risk(doc),
-        sum((k["expected_shortage"] or 0.0) for k in mats.values()),
-        _worst_shortage(doc),
-        min(levels) if levels else None,
-        len(doc["suppliers_used"]),
-    ]
+    values.append(_average_risk(doc))
+    for key in ("expected_shortage", "worst_shortage", "service_level"):
+        for m in materials:
+            k = mats.get(m)
+            values.append(None if k is None else k[key])
+    for m in materials:
+        k = mats.get(m)
+        values.append(None if k is None else (k.get("end_position") or {}).get("closing"))
+    values.append(len(doc["suppliers_used"]))
     return values
 
 
@@ -134,18 +162,29 @@ def kpi_rows(
     country: str, materials: Sequence[str], currency: str, unit: str
 ) -> list[tuple[str, str]]:
     """(kpi, unit) of every row of the KPI table, in order."""
-    rows = [("total cost", currency)]
-    rows += [(f"cost: {k.replace('_', ' ')}", currency) for k in COST_KEYS]
-    rows += [("planned volume", unit), ("cost per unit", f"{currency}/{unit}")]
-    rows += [(f"{country} share: {m}", "share") for m in materials]
-    rows += [(f"largest supplier share: {m}", "share") for m in materials]
-    rows += [
-        ("average risk", "score"),
-        ("expected shortage", unit),
-        ("worst shortage", unit),
-        ("lowest service level", "share"),
-        ("suppliers used", "count"),
+    rows = [
+        ("optimises", "text"),
+        ("objective", currency),
+        ("total cost (spend + penalties)", currency),
+        ("spend (money paid)", currency),
+        ("penalties (modelled, not paid)", currency),
+        ("tail cost (CVaR of total cost)", currency),
     ]
+    rows += [
+        (f"{'spend' if k in SPEND_KEYS else 'penalty'}: {k.replace('_', ' ')}", currency)
+        for k in COST_KEYS
+    ]
+    rows += [("planned volume, all materials", unit)]
+    rows += [(f"planned unit cost: {m}", f"{currency}/{unit}") for m in materials]
+    rows += [(f"{country} share: {m}", "share") for m in materials]
+    rows += [(f"{country} exposure: {m}", "share") for m in materials]
+    rows += [(f"largest supplier share: {m}", "share") for m in materials]
+    rows += [("average risk", "score")]
+    rows += [(f"expected shortage: {m}", unit) for m in materials]
+    rows += [(f"worst shortage: {m}", unit) for m in materials]
+    rows += [(f"service level: {m}", "share") for m in materials]
+    rows += [(f"end stock: {m}", unit) for m in materials]
+    rows += [("suppliers used", "count")]
     return rows
 
 
@@ -187,6 +226,8 @@ def format_value(value: Any, unit: str, currency: str) -> str:
     """A KPI for people: money to the unit, shares in %, risk to 2 digits, volumes to 0.01."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "-"
+    if unit == "text" or isinstance(value, str):
+        return str(value)
     v = float(value)
     if unit == "share":
         return f"{100 * v:.1f}%"

@@ -18,7 +18,7 @@ import pandas as pd
 from optimizer import charts
 from optimizer.compare import Comparison, format_delta, format_value
 from optimizer.html_report import environment
-from optimizer.plan import COST_KEYS
+from optimizer.plan import COST_KEYS, cost_items
 
 TEMPLATE = "compare.html.j2"
 
@@ -36,7 +36,7 @@ def chart_set(c: Comparison) -> list[dict[str, str]]:
     """The page's charts: id, heading, caption and inline SVG."""
     columns = zip(c.labels, c.docs, strict=True)
     costs = pd.DataFrame(
-        {label: [d["costs"][k] or 0.0 for k in COST_KEYS] for label, d in columns},
+        {label: list(cost_items(d["costs"]).values()) for label, d in columns},
         index=list(COST_KEYS),
     )
     rows = mix_rows(c)

@@ -2,17 +2,19 @@
 
 The model of DESIGN §4 couples materials only through
 
-- a supplier's fixed cost `u[s]`, shared by the materials it offers, and
+- a supplier's fixed cost `u[s]`, shared by the materials it offers (planned
+  or reserved: `x + r <= capacity * u`), and
 - the CVaR term, which takes the cost of a scenario over all materials;
 
-every other row (capacity, balance, safety stock, share and risk caps, min
+every other row (capacity, reservations and calls, balance, the plan's own
+targets in w0, stock before shortage, share, exposure and risk caps, min
 order, min suppliers) belongs to one material. So the materials fall into
 groups (the connected parts of "offered by the same fixed-cost supplier", or
 one group with CVaR), and the optimum is the sum of the groups' optima, each
 solved on its own.
 
-Inside a group, two scenarios whose availability and price factors agree on
-every offer of the group (and that both allow, or both forbid, spot buys) have
+Inside a group, two scenarios whose availability, price factors and delays agree
+on every offer of the group (and that both allow, or both forbid, spot buys) have
 the same recourse problem: they are merged into one with the sum of their
 probabilities. With sampled risks most events touch only a few materials, so
 a thousand drawn scenarios often leave a few dozen per group.
@@ -84,17 +86,21 @@ def merge_outcomes(
     outcomes: tuple[Outcome, ...], offers: np.ndarray
 ) -> tuple[tuple[Outcome, ...], np.ndarray]:
     """Merge outcomes identical on `offers`; returns the merged outcomes and the mapping."""
-    index: dict[tuple[bool, bytes, bytes], int] = {}
+    index: dict[tuple[bool, bytes, bytes, bytes], int] = {}
     merged: list[Outcome] = []
     mapping = np.empty(len(outcomes), dtype=np.int64)
     for w, out in enumerate(outcomes):
         avail = np.ascontiguousarray(out.avail[offers])
         price = np.ascontiguousarray(out.price[offers])
-        key = (out.spot, avail.tobytes(), price.tobytes())
+        delay = None if out.delay is None else np.ascontiguousarray(out.delay[offers])
+        if delay is not None and not delay.any():
+            delay = None
+        late = b"" if delay is None else delay.tobytes()
+        key = (out.spot, avail.tobytes(), price.tobytes(), late)
         k = index.get(key)
         if k is None:
             k = index[key] = len(merged)
-            merged.append(dataclasses.replace(out, avail=avail, price=price))
+            merged.append(dataclasses.replace(out, avail=avail, price=price, delay=delay))
         else:
             first = merged[k]
             merged[k] = dataclasses.replace(first, probability=first.probability + out.probability)
@@ -122,10 +128,15 @@ def restrict(p: Parameters, materials: list[int]) -> Part:
         shortage_cost=p.shortage_cost[mats],
         safety_stock=p.safety_stock[mats],
         safety_penalty=p.safety_penalty[mats],
+        end_stock=p.end_stock[mats],
+        end_penalty=p.end_penalty[mats],
         price=p.price[offers],
         capacity=p.capacity[offers],
         min_order=p.min_order[offers],
         landed=p.landed[offers],
+        reservable=p.reservable[offers],
+        reservation_fee=p.reservation_fee[offers],
+        exercise_landed=p.exercise_landed[offers],
         outcomes=outcomes,
     )
     return Part(mats, offers, mapping, sub)
@@ -146,16 +157,18 @@ def worthwhile(p: Parameters, parts: list[Part]) -> bool:
 def assemble(p: Parameters, parts: list[Part], solutions: list[Solution]) -> Solution:
     """Put the parts' solutions back together on the full index sets and scenario set."""
     n_w, n_o, n_m, n_t = len(p.outcomes), len(p.offers), len(p.materials), p.periods
-    x = np.zeros((n_o, n_t))
-    y = np.zeros((n_w, n_o, n_t))
+    x, r = np.zeros((n_o, n_t)), np.zeros((n_o, n_t))
+    y, calls = np.zeros((n_w, n_o, n_t)), np.zeros((n_w, n_o, n_t))
     inv = np.zeros((n_w, n_m, n_t))
     short = np.zeros((n_w, n_m, n_t))
-    below = np.zeros((n_w, n_m, n_t))
     for part, sol in zip(parts, solutions, strict=True):
         w = part.outcome_of
         x[part.offers] = sol.x
         y[:, part.offers] = sol.y[w]
         inv[:, part.materials] = sol.inv[w]
         short[:, part.materials] = sol.short[w]
-        below[:, part.materials] = sol.below[w]
-    return Solution(p, p.outcomes, x, y, inv, short, below)
+        if sol.r is not None:
+            r[part.offers] = sol.r
+        if sol.o is not None:
+            calls[:, part.offers] = sol.o[w]
+    return Solution(p, p.outcomes, x, y, inv, short, r, calls)

@@ -21,7 +21,6 @@ from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from optimizer.plan import COST_KEYS
 from optimizer.run_folder import RunData
 from optimizer.scenario import Scenario
 
@@ -40,6 +39,7 @@ class Formats:
     def __init__(self, currency: str, unit: str) -> None:
         self.money = f'#,##0 "{currency}"'
         self.unit_cost = f'#,##0 "{currency}/{unit}"'
+        self.unit_cost_period = f'#,##0 "{currency}/{unit}/period"'
         self.qty = f'#,##0.0## "{unit}"'
         self.days = '#,##0 "d"'
         self.pct = "0.0%"
@@ -115,6 +115,11 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _date(value: Any) -> dt.date | None:
+    """A date from a table cell (YYYY-MM-DD), None when empty."""
+    return dt.date.fromisoformat(str(value)) if value else None
+
+
 def write_workbook(run: RunData, path: Path) -> None:
     """Write the workbook of a run to `path`."""
     wb = Workbook()
@@ -141,14 +146,14 @@ def summary_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
         ("status", doc["status"], None),
         ("independently checked", "yes" if doc.get("checked") else "no", None),
         ("objective", _num(doc["objective"]), fmt.money),
-        ("total cost (fixed + expected)", total, fmt.money),
+        ("expected spend (money paid)", _num(doc.get("spend")), fmt.money),
+        ("expected penalties (modelled, not paid)", _num(doc.get("penalties")), fmt.money),
+        ("total cost (spend + penalties)", total, fmt.money),
     ]
     cvar = doc.get("cvar")
     if cvar and len(doc.get("scenarios") or []) > 1:
         rows.append((f"tail cost (CVaR {cvar['alpha']:g})", _num(cvar["cvar"]), fmt.money))
         rows.append((f"value at risk ({cvar['alpha']:g})", _num(cvar["var"]), fmt.money))
-    shortage = sum(_num(k["expected_shortage"]) or 0.0 for k in doc["materials"].values())
-    rows.append(("expected shortage, all materials", shortage, fmt.qty))
     rows.append(("scenarios", len(doc.get("scenarios") or []), fmt.period))
     solver = doc.get("solver") or {}
     rows.append(("solver", f"{solver.get('name', '')} ({solver.get('status', '')})", None))
@@ -156,12 +161,14 @@ def summary_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
     for label, value, f in rows:
         sh.add([label, value, None], [None, f, None])
     sh.section(f"Expected cost breakdown ({run.currency})")
-    for key in COST_KEYS:
-        value = _num(doc["costs"][key]) or 0.0
-        sh.add(
-            [key.replace("_", " "), value, value / total if total else None],
-            [None, fmt.money, fmt.pct],
-        )
+    costs = doc["costs"]
+    for group, label in (("spend", "money spent"), ("penalties", "penalties (not paid)")):
+        for key, value in (costs.get(group) or {}).items():
+            value = _num(value) or 0.0
+            sh.add(
+                [f"{label}: {key.replace('_', ' ')}", value, value / total if total else None],
+                [None, fmt.money, fmt.pct],
+            )
     sh.add(["total", total, 1.0 if total else None], [None, fmt.money, fmt.pct])
     sh.section("Materials")
     sh.table(
@@ -173,6 +180,10 @@ def summary_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
             ("worst shortage", fmt.qty),
             ("service level", fmt.pct),
             ("average risk", fmt.score),
+            ("end stock (plan)", fmt.qty),
+            ("end stock target", fmt.qty),
+            ("days of cover at the end", fmt.days),
+            ("reserved", fmt.qty),
         ],
         (
             [
@@ -183,6 +194,10 @@ def summary_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
                 _num(k["worst_shortage"]),
                 _num(k["service_level"]),
                 _num(k["average_risk"]),
+                _num((k.get("end_position") or {}).get("closing")),
+                _num((k.get("end_position") or {}).get("end_stock")),
+                _num((k.get("end_position") or {}).get("days_of_cover")),
+                _num(k.get("reserved")),
             ]
             for mid, k in sorted(doc["materials"].items())
         ),
@@ -197,30 +212,36 @@ def orders_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
             ("supplier", None),
             ("country", None),
             ("material", None),
+            ("kind", None),
             ("order day", fmt.days),
             ("order date", fmt.date),
+            ("arrival day", fmt.days),
+            ("arrival date", fmt.date),
             ("arrival period", fmt.period),
             ("quantity", fmt.qty),
             ("unit landed cost", fmt.unit_cost),
-            ("line total", fmt.money),
+            ("line total (reservations: the fee)", fmt.money),
             ("licence needed", None),
-            ("overdue", None),
-            ("overdue by", fmt.days),
+            ("place today", None),
+            ("call date (reservations)", fmt.date),
         ],
         (
             [
                 r["supplier"],
                 r["country"],
                 r["material"],
+                r.get("kind", "order"),
                 float(r["order_day"]),
-                dt.date.fromisoformat(r["order_date"]) if r["order_date"] else None,
+                _date(r.get("order_date")),
+                float(r["arrival_day"]),
+                _date(r.get("arrival_date")),
                 int(r["arrival_period"]),
                 float(r["quantity"]),
                 float(r["unit_landed_cost"]),
                 float(r["line_total"]),
                 r["licence_needed"],
-                r["overdue"],
-                float(r["overdue_days"]),
+                r["order_now"],
+                _date(r.get("call_date")),
             ]
             for r in run.orders.to_dict("records")
         ),
@@ -240,7 +261,8 @@ def plan_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
             ("quantity", fmt.qty),
             ("landed unit cost", fmt.unit_cost),
             ("delay", fmt.days),
-            ("cost", fmt.money),
+            ("cost (reservations: the fee)", fmt.money),
+            ("kind", None),
         ],
         (
             [
@@ -253,6 +275,7 @@ def plan_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
                 float(r["landed_unit_cost"]),
                 float(r["delay_days"]),
                 float(r["cost"]),
+                r.get("kind", "order"),
             ]
             for r in run.plan.to_dict("records")
         ),
@@ -263,8 +286,9 @@ def plan_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
 def inventory_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
     """The balance per scenario, material and period."""
     q = fmt.qty
-    names = ["opening", "arrivals", "spot", "demand", "shortage", "closing", "inbound"]
-    names.append("below_safety_stock")
+    names = ["opening", "arrivals", "spot", "called", "demand", "shortage", "closing", "inbound"]
+    names += ["held_back", "safety_stock", "below_safety_stock"]
+    names = [n for n in names if n in run.inventory.columns]
     columns: list[Column] = [("scenario", None), ("probability", fmt.pct), ("material", None)]
     columns.append(("period", fmt.period))
     columns.extend((n.replace("_", " "), q) for n in names)
@@ -328,6 +352,10 @@ def scenario_sheet(sh: Sheet, sc: Scenario, fmt: Formats) -> None:
             ("licence delay", fmt.days),
             ("fixed cost", fmt.money),
             ("max share", fmt.pct),
+            ("qualification", fmt.days),
+            ("controlled by", None),
+            ("reservation fee", fmt.unit_cost_period),
+            ("exercise price", fmt.unit_cost),
         ],
         _offer_rows(sc),
     )
@@ -342,7 +370,10 @@ def scenario_sheet(sh: Sheet, sc: Scenario, fmt: Formats) -> None:
             ("shortage cost", fmt.unit_cost),
             ("holding cost", fmt.unit_cost),
             ("safety stock", fmt.qty),
-            ("safety stock penalty", fmt.unit_cost),
+            ("safety stock (days of cover)", fmt.days),
+            ("safety stock penalty", fmt.unit_cost_period),
+            ("end stock", fmt.qty),
+            ("end stock penalty", fmt.unit_cost),
         ],
         _material_rows(sc),
     )
@@ -363,8 +394,12 @@ def scenario_sheet(sh: Sheet, sc: Scenario, fmt: Formats) -> None:
                 ("materials", None),
                 ("availability", fmt.pct),
                 ("price factor", fmt.factor),
+                ("extra delay", fmt.days),
+                ("reach", None),
                 ("from period", fmt.period),
                 ("to period", fmt.period),
+                ("from date", fmt.date),
+                ("to date", fmt.date),
             ],
             (
                 [
@@ -376,8 +411,12 @@ def scenario_sheet(sh: Sheet, sc: Scenario, fmt: Formats) -> None:
                     ", ".join(e.materials) if e.materials else "all",
                     e.availability,
                     e.price_factor,
+                    e.delay_days,
+                    e.reach or ("own" if e.country else ""),
                     e.from_period,
-                    e.to_period or sc.horizon.periods,
+                    e.to_period,
+                    e.from_date,
+                    e.to_date,
                 ]
                 for kind, ev in events
                 for e in ev.effects
@@ -400,9 +439,12 @@ def _offer_rows(sc: Scenario) -> Iterable[list[Any]]:
             s.license_delay_days,
             s.fixed_cost,
             sc.supplier_max_share(sid),
+            s.qualification_days,
+            ", ".join(s.controlled_by),
         ]
         for mid, o in sorted(s.offers.items()):
-            varies = isinstance(o.price, list) or isinstance(o.capacity, list)
+            lists = (o.price, o.capacity, o.reservation_fee, o.exercise_price)
+            varies = any(isinstance(v, list) for v in lists)
             periods: Sequence[int | None] = range(sc.horizon.periods) if varies else [None]
             for t in periods:
                 at = t or 0
@@ -415,6 +457,10 @@ def _offer_rows(sc: Scenario) -> Iterable[list[Any]]:
                     _per_period(o.capacity, at),
                     o.min_order,
                     *terms,
+                    None if o.reservation_fee is None else _per_period(o.reservation_fee, at),
+                    None
+                    if o.reservation_fee is None
+                    else _per_period(o.price if o.exercise_price is None else o.exercise_price, at),
                 ]
 
 
@@ -433,7 +479,10 @@ def _material_rows(sc: Scenario) -> Iterable[list[Any]]:
                 m.shortage_cost,
                 m.holding_cost,
                 m.safety_stock,
+                m.safety_stock_days,
                 m.penalty_below_safety_stock,
+                m.end_stock,
+                m.penalty_below_end_stock,
             ]
 
 
@@ -459,6 +508,10 @@ def _settings(sc: Scenario, fmt: Formats) -> list[tuple[str, Any, str | None]]:
     ]
     out.extend(
         (f"max country share {c}", v, fmt.pct) for c, v in sorted(p.max_country_share.items())
+    )
+    out.extend(
+        (f"max country exposure {c}", v, fmt.pct)
+        for c, v in sorted(p.max_country_exposure.items())
     )
     if sc.sampling is not None:
         out.append(("sampled scenarios", sc.sampling.scenarios, fmt.period))

@@ -1,10 +1,13 @@
 """Policy infeasibility found before the solver (DESIGN §4, last paragraph).
 
 The model is always feasible on demand (shortage is allowed at its cost); only
-the policy can make it infeasible, or leave a material that must be bought no
-admissible supplier mix at all. Both are found here with arithmetic, per
-material, and reported with the policy's field path so that the command line
-can name the file and line that set it.
+the policy can make it infeasible (`min_suppliers` above the suppliers that
+offer a material), or leave a material that must be bought no admissible
+supplier mix at all, so that the plan buys none of it. Both are found here,
+per material (the mix with a small LP over shares), and reported with the
+policy's field path so that the command line can name the file and line that
+set it. Whether a plan that buys none matters is decided by the pipeline: it
+does when the scenario without those caps would buy some (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -20,12 +23,18 @@ PathKey = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class PolicyConflict:
-    """A policy that leaves a material no feasible or no admissible plan."""
+    """A policy that leaves a material no feasible or no admissible plan.
+
+    `hard`: no plan at all (min_suppliers above the suppliers that offer the
+    material). Otherwise the policy only leaves a plan that buys none of the
+    material, which matters only where the scenario without it would buy some.
+    """
 
     material: str
     policy: str
     paths: tuple[PathKey, ...]
     message: str
+    hard: bool = False
 
 
 def policy_conflicts(p: Parameters) -> list[PolicyConflict]:
@@ -57,6 +66,7 @@ def _min_suppliers(p: Parameters, mi: int, mid: str) -> list[PolicyConflict]:
                 "min_suppliers",
                 (("policy", "min_suppliers"),),
                 f"min_suppliers is {k} but only {len(offering)} supplier(s) offer {mid} ({names})",
+                hard=True,
             )
         ]
     share = policy.min_supplier_share
@@ -74,57 +84,100 @@ def _min_suppliers(p: Parameters, mi: int, mid: str) -> list[PolicyConflict]:
 
 
 def _admissible_mix(p: Parameters, mi: int, mid: str) -> list[PolicyConflict]:
-    """Can any mix of the suppliers able to deliver respect the share and risk caps?
+    """Can any mix of the suppliers able to deliver respect the share, exposure and risk caps?
 
-    The caps form a laminar family (suppliers within countries), so filling the
-    lowest-risk suppliers first, each up to its own cap and what its country
-    has left, reaches both the largest admissible share and, for a full
-    volume, the lowest average risk.
+    A small LP over the shares `f[o]` of the offers that can deliver (in some
+    period on the horizon basis; on the period basis, the best period counts):
+    `f <= max_share`, per country `sum f <= max_country_share`, per exposure
+    `sum f <= max_country_exposure`; first the largest `sum f` (admissible when
+    it reaches 1), then with `sum f = 1` the lowest average risk.
     """
     policy = p.scenario.policy
     deliverable = p.deliverable()
-    offers = [int(o) for o in p.offers_of(mi) if deliverable[o].any()]
-    if not offers:
-        return []  # nothing can arrive: the plan is all shortage, which is feasible
-    country_left = {code: float(cap) for code, cap in policy.max_country_share.items()}
-    order = sorted(offers, key=lambda o: (p.risk[p.offer_supplier[o]], p.offers[o][0]))
-    filled = 0.0
-    risk = 0.0
-    for o in order:
-        s = int(p.offer_supplier[o])
-        cap = 1.0 if np.isnan(p.max_share[s]) else float(p.max_share[s])
-        code = p.country[s]
-        take = min(cap, country_left.get(code, 1.0), 1.0 - filled)
-        if take <= 0:
+    windows = (
+        [deliverable.any(axis=1)]
+        if policy.share_basis == "horizon"
+        else [deliverable[:, t] for t in range(p.periods)]
+    )
+    offers_all = p.offers_of(mi)
+    best_fill, best_risk, names = 0.0, float("inf"), ""
+    for window in windows:
+        offers = [int(o) for o in offers_all if window[o]]
+        if not offers:
             continue
-        filled += take
-        risk += take * float(p.risk[s])
-        if code in country_left:
-            country_left[code] -= take
-        if filled >= 1.0 - 1e-12:
-            break
-    names = ", ".join(p.offers[o][0] for o in order)
-    if filled < 1.0 - 1e-9:
+        fill, risk = _share_lp(p, offers)
+        if fill > best_fill + 1e-12 or (fill >= best_fill - 1e-12 and risk < best_risk):
+            best_fill, best_risk = max(fill, best_fill), min(risk, best_risk)
+            names = ", ".join(p.offers[o][0] for o in offers)
+    if not names:
+        return []  # nothing can arrive: the plan is all shortage, which is feasible
+    if best_fill < 1.0 - 1e-9:
         paths: list[PathKey] = [("policy", "max_supplier_share")]
         paths += [("policy", "max_country_share", c) for c in sorted(policy.max_country_share)]
+        exposure = sorted(policy.max_country_exposure)
+        paths += [("policy", "max_country_exposure", c) for c in exposure]
         return [
             PolicyConflict(
                 mid,
-                "max_supplier_share/max_country_share",
+                "max_supplier_share/max_country_share/max_country_exposure",
                 tuple(paths),
-                f"the supplier and country share caps let at most {filled:.0%} of {mid} be "
-                f"placed with the suppliers able to deliver it ({names}); no admissible mix",
+                f"the supplier, country and exposure caps let at most {best_fill:.0%} of {mid} "
+                f"be placed with the suppliers able to deliver it ({names}); no admissible mix",
             )
         ]
     limit = policy.max_average_risk
-    if limit is not None and risk > limit + 1e-9:
+    if limit is not None and best_risk > limit + 1e-9:
         return [
             PolicyConflict(
                 mid,
                 "max_average_risk",
                 (("policy", "max_average_risk"),),
-                f"the lowest average risk any admissible mix of {mid} reaches is {risk:.3g}, "
+                f"the lowest average risk any admissible mix of {mid} reaches is {best_risk:.3g}, "
                 f"above max_average_risk {limit:g} (suppliers: {names})",
             )
         ]
     return []
+
+
+def _share_lp(p: Parameters, offers: list[int]) -> tuple[float, float]:
+    """Largest admissible total share of `offers`, and the lowest average risk of a full mix
+    (inf when none), under the supplier, country and exposure caps."""
+    import highspy
+
+    policy = p.scenario.policy
+    n = len(offers)
+    sup = [int(p.offer_supplier[o]) for o in offers]
+    upper = [1.0 if np.isnan(p.max_share[s]) else float(p.max_share[s]) for s in sup]
+    groups: list[tuple[list[int], float]] = []
+    for code, cap in sorted(policy.max_country_share.items()):
+        groups.append(([i for i, s in enumerate(sup) if p.country[s] == code], float(cap)))
+    for code, cap in sorted(policy.max_country_exposure.items()):
+        members = [
+            i for i, s in enumerate(sup) if p.country[s] == code or code in p.controlled_by[s]
+        ]
+        groups.append((members, float(cap)))
+    groups = [(g, cap) for g, cap in groups if g and cap < 1.0]
+    risk = [float(p.risk[s]) for s in sup]
+
+    def run(cost: list[float], full: bool) -> float | None:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        inf = highspy.kHighsInf
+        h.addVars(n, np.zeros(n), np.asarray(upper))
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost))
+        for members, cap in groups:
+            idx = np.asarray(members, dtype=np.int32)
+            h.addRow(-inf, cap, len(idx), idx, np.ones(len(idx)))
+        if full:
+            h.addRow(1.0, 1.0, n, np.arange(n, dtype=np.int32), np.ones(n))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return float(h.getInfo().objective_function_value)
+
+    most = run([-1.0] * n, False)
+    fill = 0.0 if most is None else min(1.0, -most)
+    if fill < 1.0 - 1e-9:
+        return fill, float("inf")
+    lowest = run(risk, True)
+    return fill, float("inf") if lowest is None else lowest

@@ -5,8 +5,11 @@ Made from a run's summary document and tables only:
 - the sourcing mix: the largest country share of each material
   ("Buy 80% of ndpr_oxide from China (CN)");
 - shortages in the undisrupted case `base` (material, amount, periods);
-- with several scenarios, the worst one: its cost and shortage;
-- overdue orders (to be placed now).
+- money spent apart from modelled penalties, and what the penalties stand for;
+- the stock the plan hands to the next horizon, where it falls short of the
+  end stock;
+- with several scenarios, the worst one: its cost and shortage per material;
+- orders to place today.
 """
 
 from __future__ import annotations
@@ -100,13 +103,59 @@ def period_start(start: dt.date | None, period: int, period_days: float) -> str:
 
 def answer(run: RunData) -> list[str]:
     """The headline sentences of a run, most important first."""
-    out = [mix_sentence(run.summary)]
+    out = [mix_sentence(run.summary), money_sentence(run.summary)]
     out.extend(shortage_sentences(run))
-    worst = worst_sentence(run.summary, run.unit)
+    out.extend(end_sentences(run.summary, run.unit))
+    worst = worst_sentence(run, run.unit)
     if worst:
         out.append(worst)
-    out.append(overdue_sentence(run))
+    out.append(order_now_sentence(run))
     return [s for s in out if s]
+
+
+PENALTY_MEANING = {
+    "shortage": "demand not met",
+    "delay": "days of lead time and licence wait",
+    "safety_stock": "stock below the safety stock",
+    "end_stock": "ending below the end stock",
+}
+
+
+def money_sentence(doc: dict[str, Any]) -> str:
+    """Spend 33.0 M USD; penalties 12.3 M USD (modelled, not paid: demand not met ...)."""
+    costs = doc.get("costs") or {}
+    spend, penalties = doc.get("spend"), doc.get("penalties")
+    if spend is None or penalties is None:
+        return ""
+    cur = doc["currency"]
+    text = f"Expected spend {money(spend, cur)}"
+    parts = [
+        f"{PENALTY_MEANING[k]} {money(v, cur)}"
+        for k, v in sorted(
+            (costs.get("penalties") or {}).items(), key=lambda kv: (-(kv[1] or 0.0), kv[0])
+        )
+        if (v or 0.0) > 0.5
+    ]
+    if parts:
+        text += f"; modelled penalties {money(penalties, cur)}, not paid ({'; '.join(parts)})"
+    else:
+        text += "; no penalties"
+    return text + "."
+
+
+def end_sentences(doc: dict[str, Any], unit: str) -> list[str]:
+    """Materials the plan hands to the next horizon below their end stock."""
+    out = []
+    for mid, k in sorted(doc["materials"].items()):
+        end = k.get("end_position") or {}
+        below = end.get("below_end_stock") or 0.0
+        if below > SHORT:
+            out.append(
+                f"{mid} ends the horizon at {amount(end.get('closing') or 0.0, unit)}, "
+                f"{amount(below, unit)} below its end stock of "
+                f"{amount(end.get('end_stock') or 0.0, unit)}."
+            )
+    return out
 
 
 def mix_sentence(doc: dict[str, Any]) -> str:
@@ -158,14 +207,24 @@ def shortage_sentences(run: RunData) -> list[str]:
     return out
 
 
-def worst_sentence(doc: dict[str, Any], unit: str) -> str:
-    """With several scenarios: which one costs most, and what it leaves short."""
+def worst_sentence(run: RunData, unit: str) -> str:
+    """With several scenarios: which one costs most, and what it leaves short, per
+    material (tonnes of different materials are never added)."""
+    doc = run.summary
     scenarios = doc.get("scenarios") or []
     if len(scenarios) < 2:
         return ""
     worst = max(scenarios, key=lambda s: (s["cost"] or 0.0, s["name"]))
-    short = worst["shortage"] or 0.0
-    gap = f" and leaves {amount(short, unit)} short" if short > SHORT else " with no shortage"
+    inv = run.inventory
+    rows = inv[(inv["scenario"] == worst["name"]) & (inv["shortage"] > SHORT)]
+    short = rows.groupby("material", sort=True)["shortage"].sum()
+    gap = (
+        " and leaves "
+        + listing([f"{amount(float(v), unit)} of {m}" for m, v in short.items()])
+        + " short"
+        if len(short)
+        else " with no shortage"
+    )
     return (
         f"Worst of {len(scenarios)} scenarios: {worst['name']} "
         f"(probability {100 * (worst['probability'] or 0.0):.0f}%) costs "
@@ -173,16 +232,17 @@ def worst_sentence(doc: dict[str, Any], unit: str) -> str:
     )
 
 
-def overdue_sentence(run: RunData) -> str:
-    """How many orders should already have been placed, and by how much."""
-    late = run.orders[run.orders["overdue"] == "yes"]
-    if late.empty:
-        return "No order is overdue."
-    days = float(late["overdue_days"].max())
-    n = len(late)
-    orders = "1 order is" if n == 1 else f"{n} orders are"
+def order_now_sentence(run: RunData) -> str:
+    """How many orders (and reservations) must be placed today."""
+    now = run.orders[run.orders["order_now"] == "yes"]
+    if now.empty:
+        return "No order needs to be placed today."
+    n = len(now)
+    kinds = now["kind"] if "kind" in now else ["order"] * n
+    reservations = sum(1 for k in kinds if k == "reservation")
+    text = "1 order must" if n == 1 else f"{n} orders must"
+    extra = f" ({reservations} of them reservations)" if reservations else ""
     return (
-        f"{orders} overdue by up to {days:,.0f} days: place "
-        f"{'it' if n == 1 else 'them'} now (still in time for {'its' if n == 1 else 'their'} "
-        "arrival period)."
+        f"{text} be placed today{extra}: {'its' if n == 1 else 'their'} lead time and licence "
+        "wait reach back before day 0."
     )

@@ -18,8 +18,8 @@ import jinja2
 import pandas as pd
 
 from optimizer import charts
-from optimizer.headline import amount, answer, money
-from optimizer.plan import COST_KEYS
+from optimizer.headline import PENALTY_MEANING, amount, answer, money
+from optimizer.plan import COST_KEYS, PENALTY_KEYS, SPEND_KEYS, cost_items
 from optimizer.run_folder import RunData, read_run
 
 REPORT = "report.html"
@@ -77,6 +77,15 @@ def scenario_titles(doc: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def safety_levels(run: RunData) -> dict[str, float]:
+    """The safety stock per material for the runway chart (its largest target over the
+    periods, when it is given in days of cover)."""
+    inv = run.inventory
+    if "safety_stock" in inv.columns and not inv.empty:
+        return {str(m): float(v) for m, v in inv.groupby("material")["safety_stock"].max().items()}
+    return {m: float(v.safety_stock or 0.0) for m, v in run.scenario.materials.items()}
+
+
 def chart_set(run: RunData) -> list[dict[str, str]]:
     """The page's charts: id, heading, caption and inline SVG."""
     doc, unit, cur = run.summary, run.unit, run.currency
@@ -90,7 +99,7 @@ def chart_set(run: RunData) -> list[dict[str, str]]:
         label="Sourcing mix: share of planned volume by country, per material",
     )
     names = runway_scenarios(doc)
-    safety = {m: float(v.safety_stock) for m, v in run.scenario.materials.items()}
+    safety = safety_levels(run)
     runway = charts.runway_chart(
         run.inventory,
         scenarios=names,
@@ -101,7 +110,7 @@ def chart_set(run: RunData) -> list[dict[str, str]]:
         label="Inventory runway per material: stock at the end of each period and shortage",
     )
     costs = pd.DataFrame(
-        {doc["scenario"]: [doc["costs"][k] or 0.0 for k in COST_KEYS]}, index=list(COST_KEYS)
+        {doc["scenario"]: list(cost_items(doc["costs"]).values())}, index=list(COST_KEYS)
     )
     cost = charts.cost_chart(
         costs, currency=cur, chart_id="chart-costs", label="Expected cost by cost item"
@@ -156,13 +165,18 @@ def context(run: RunData) -> dict[str, Any]:
         "total_text": money(total, run.currency),
         "cvar": cvar,
         "cvar_text": money(cvar["cvar"], run.currency) if cvar else "",
-        "shortage": sum((k["expected_shortage"] or 0.0) for k in doc["materials"].values()),
-        "shortage_text": amount(
-            sum((k["expected_shortage"] or 0.0) for k in doc["materials"].values()), run.unit
-        ),
+        "spend_text": money(doc.get("spend") or 0.0, run.currency),
+        "penalties_text": money(doc.get("penalties") or 0.0, run.currency),
+        "penalty_note": penalty_note(doc),
+        "shortage_cost": cost_items(doc["costs"])["shortage"],
+        "shortage_text": shortage_text(doc, run.unit),
+        "shortage_note": "demand not met, per material (expected over the scenarios)",
         "sentences": answer(run),
         "charts": chart_set(run),
-        "costs": [(k.replace("_", " "), doc["costs"][k] or 0.0) for k in COST_KEYS],
+        "costs": [
+            (k.replace("_", " "), "spend" if k in SPEND_KEYS else "penalty", v)
+            for k, v in cost_items(doc["costs"]).items()
+        ],
         "orders": orders,
         "orders_total": float(run.orders["line_total"].sum()) if orders else 0.0,
         "dated": bool(run.scenario.horizon.start),
@@ -173,6 +187,26 @@ def context(run: RunData) -> dict[str, Any]:
         "materials": sorted(doc["materials"].items()),
         "top": _top,
     }
+
+
+def penalty_note(doc: dict[str, Any]) -> str:
+    """What the penalties stand for, largest first."""
+    items = cost_items(doc["costs"])
+    parts = sorted(
+        ((PENALTY_MEANING[k], items[k]) for k in PENALTY_KEYS if items[k] > 0.5),
+        key=lambda kv: -kv[1],
+    )
+    return "; ".join(f"{m} {money(v, doc['currency'])}" for m, v in parts) or "none"
+
+
+def shortage_text(doc: dict[str, Any], unit: str) -> str:
+    """Expected shortage per material (tonnes of different materials are never added)."""
+    parts = [
+        f"{amount(k['expected_shortage'] or 0.0, unit)} {mid}"
+        for mid, k in sorted(doc["materials"].items())
+        if (k["expected_shortage"] or 0.0) > 1e-6
+    ]
+    return ", ".join(parts) if parts else "none"
 
 
 def _top(shares: dict[str, float | None], n: int = 4) -> str:

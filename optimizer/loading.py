@@ -38,7 +38,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from optimizer.errors import Located, ScenarioError
-from optimizer.scenario import ReferenceErrors, Scenario
+from optimizer.scenario import ReferenceErrors, Scenario, scenario_warnings
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_DEPTH = 50
@@ -459,6 +459,7 @@ class LoadedScenario:
 
     scenario: Scenario
     sources: tuple[SourceFile, ...]  # the file itself first, then its parents
+    warnings: tuple[Located, ...] = ()  # valid but probably not meant (e.g. tariff 3.2)
 
     @property
     def path(self) -> str:
@@ -638,12 +639,21 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         data = sources[-1].data
         for src in reversed(sources[:-1]):
             data = merge(data, src.data)
-        data = {k: v for k, v in data.items() if k != "extends"}
+        # A variant describes itself: title and description are not inherited (DESIGN §3).
+        data = {k: v for k, v in data.items() if k not in NOT_INHERITED}
+        data.update({k: v for k, v in sources[0].data.items() if k in NOT_INHERITED[1:]})
         try:
             scenario = Scenario.model_validate(data)
         except ValidationError as exc:
             raise ScenarioError(_locate_errors(exc, data, sources)) from None
-    return LoadedScenario(scenario, sources)
+    warnings = []
+    for problem in scenario_warnings(scenario):
+        file, line = locate(sources, problem.path)
+        warnings.append(Located(file, line, _dotted(problem.path), problem.message))
+    return LoadedScenario(scenario, sources, tuple(warnings))
+
+
+NOT_INHERITED = ("extends", "title", "description")  # keys a file does not pass to its variants
 
 
 @contextlib.contextmanager

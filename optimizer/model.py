@@ -2,15 +2,17 @@
 
 Variables (names are generated from indices, so any id works):
 
-- `x[o,t]`   planned arrivals of offer o = (s, m) in period t (first stage)
-- `y[o,t,w]` spot buys in scenario w (not in w0, except when replaying a fixed
-  plan: `build_replay`)
-- `inv[m,t,w]`, `short[m,t,w]`, `below[m,t,w]` stock, unmet demand, shortfall
-  below the safety stock
+- `x[o,t]`   planned arrivals of offer o = (s, m) due in period t (first stage)
+- `r[o,t]`   capacity reserved (offers with a reservation fee; first stage)
+- `below[m,t]`, `endshort[m]` the plan's shortfall below its own targets in w0
+- `y[o,t,w]`, `o[o,t,w]` spot buys and calls of reserved capacity in scenario
+  w (not in w0, except when replaying a fixed plan: `build_replay`)
+- `inv[m,t,w]`, `short[m,t,w]` stock and unmet demand
 - `tot[m]` / `tot[m,t]` the planned total of a material (horizon / period), an
   auxiliary that keeps share caps at two non-zeros per term instead of a dense row
 - binaries only where asked: `z[o,t]` (min order), `u[s]` (fixed cost), `v[o]`
-  (min suppliers); `eta`, `cv[w]` for CVaR
+  (min suppliers), `q[m,t]` (stock before shortage in w0, only where the LP
+  optimum broke it); `eta`, `cv[w]` for CVaR
 
 Rows are built with PuLP's fast pattern (`LpAffineExpression` from (variable,
 coefficient) pairs, `LpConstraint(expr, sense, name, rhs)`, one `prob.extend`),
@@ -20,6 +22,7 @@ never has to rescan the problem.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from array import array
 from collections.abc import Iterable, Sequence
@@ -49,12 +52,13 @@ INF = float("inf")
 class RowInfo:
     """What a policy or capacity row means, in the scenario's terms (for shadow prices)."""
 
-    family: str  # supplier_share, country_share, average_risk, capacity, ...
+    family: str  # supplier_share, country_share, country_exposure, average_risk, ...
     material: str
     subject: str  # supplier id, country code, or "" for the risk cap
     period: int | None  # 1-based, None on the horizon basis
     limit: float  # the cap (share or risk score) or the capacity
     policy_path: tuple[str | int, ...]  # field path in the scenario that set the cap
+    total: int = -1  # column of the planned total the cap is a share of
 
 
 @dataclass
@@ -68,24 +72,30 @@ class BuiltModel:
     row_names: list[str]
     cost: np.ndarray  # objective coefficient per column
     x: np.ndarray  # (O, T) column of x, -1 where x is fixed at 0
+    r: np.ndarray  # (O, T) column of r (reservations), -1 where none
     y: np.ndarray  # (W, O, T) column of y, -1 where none
+    o: np.ndarray  # (W, O, T) column of o (calls of reserved capacity), -1 where none
     inv: np.ndarray  # (W, M, T)
     short: np.ndarray  # (W, M, T)
-    below: np.ndarray  # (W, M, T), -1 where there is no safety stock
+    below: np.ndarray  # (M, T) shortfall below the safety stock in w0, -1 where no target
+    endshort: np.ndarray  # (M,) shortfall below the end stock in w0, -1 where no target
     z: np.ndarray  # (O, T) min-order binaries, -1 where none
     u: np.ndarray  # (S,) fixed-cost binaries, -1 where none
     v: np.ndarray  # (O,) min-supplier binaries, -1 where none
+    q: np.ndarray  # (M, T) stock-before-shortage binaries in w0, -1 where none
     eta: int  # CVaR threshold column, -1 without CVaR
     cvar: np.ndarray  # (W,) CVaR excess columns, -1 without CVaR
-    spot_row: np.ndarray  # (W, O, T) row of `a*x + y <= a*capacity`, -1 where none
+    spot_row: np.ndarray  # (W, O, T) row of `a*x + o + y <= a*capacity`, -1 where none
+    cap_row: np.ndarray  # (O, T) row of `x + r <= capacity`, -1 where none
+    base: int = 0  # index of w0 in `outcomes`
     row_info: dict[str, RowInfo] = field(default_factory=dict)
     matrix: MatrixForm | None = None  # the rows as recorded while building
-    spot_in_base: bool = False  # replay (stress): spot buys allowed in w0 too
+    spot_in_base: bool = False  # replay (stress): spot buys and calls allowed in w0 too
 
     @property
     def is_mip(self) -> bool:
         """True when the model has binaries."""
-        return bool((self.z >= 0).any() or (self.u >= 0).any() or (self.v >= 0).any())
+        return any((a >= 0).any() for a in (self.z, self.u, self.v, self.q))
 
     @property
     def kind(self) -> str:
@@ -197,12 +207,21 @@ class MatrixForm:
         return int(self.value.size)
 
 
-def build_model(params: Parameters, name: str = "sourcing") -> BuiltModel:
-    """Build the whole model of DESIGN §4 for the scenario's outcome set."""
+Complement = frozenset[tuple[int, int]]  # (material, period index) pairs of w0
+
+
+def build_model(
+    params: Parameters, name: str = "sourcing", *, complement: Complement = frozenset()
+) -> BuiltModel:
+    """Build the whole model of DESIGN §4 for the scenario's outcome set.
+
+    `complement` lists the (material, period) pairs of w0 at which stock
+    before shortage is imposed with a binary (`add_stock_before_shortage`).
+    """
     enabled = gc.isenabled()
     gc.disable()  # many small objects: the collector only costs time here
     try:
-        built = _build(params, params.outcomes, name)
+        built = _build(params, params.outcomes, name, complement)
         # The model lives as long as its answer is read; moving its objects out of
         # the collector's reach avoids one full scan of them right after the build.
         gc.freeze()
@@ -212,17 +231,17 @@ def build_model(params: Parameters, name: str = "sourcing") -> BuiltModel:
             gc.enable()
 
 
-def _build(params: Parameters, outcomes: Sequence[Outcome], name: str) -> BuiltModel:
+def _build(
+    params: Parameters, outcomes: Sequence[Outcome], name: str, complement: Complement
+) -> BuiltModel:
     b = _Builder(name)
     m = _empty_model(b, params, outcomes)
     add_plan_variables(b, m)
-    for w in range(len(m.outcomes)):
-        add_scenario_variables(b, m, w)
-        add_spot_capacity(b, m, w)
-        add_balance(b, m, w)
-        add_safety_stock(b, m, w)
+    add_reservations(b, m)
+    _second_stage(b, m, complement)
     add_supplier_share(b, m)
     add_country_share(b, m)
+    add_country_exposure(b, m)
     add_average_risk(b, m)
     add_min_order(b, m)
     add_fixed_cost(b, m)
@@ -231,64 +250,101 @@ def _build(params: Parameters, outcomes: Sequence[Outcome], name: str) -> BuiltM
     return _close(b, m)
 
 
-def build_replay(params: Parameters, x_plan: np.ndarray, name: str = "replay") -> BuiltModel:
+def _second_stage(b: _Builder, m: BuiltModel, complement: Complement) -> None:
+    """Every scenario's recourse and balance, and the plan's own targets in w0."""
+    for w in range(len(m.outcomes)):
+        add_scenario_variables(b, m, w)
+        add_spot_capacity(b, m, w)
+        add_calls(b, m, w)
+        add_balance(b, m, w)
+    add_targets(b, m)
+    add_stock_before_shortage(b, m, complement)
+
+
+def build_replay(
+    params: Parameters,
+    x_plan: np.ndarray,
+    r_plan: np.ndarray | None = None,
+    name: str = "replay",
+    *,
+    complement: Complement = frozenset(),
+) -> BuiltModel:
     """A fixed plan replayed under another scenario (DESIGN §5 `stress`).
 
-    `x_plan` (O, T) is the plan on `params`' offers and periods. It arrives only
-    where the scenario lets it: `x_eff = min(x_plan, capacity)` for `t >= e[s]`,
-    else 0 (`replay_arrivals`), as fixed columns (lower = upper = x_eff). The
-    second stage is that of §4 with spot buys open in every scenario, w0
-    included; no policy rows (the plan is fixed, not chosen). Objective: the
-    fixed cost of the suppliers the replayed plan orders from (a constant) plus
-    `sum_w p[w] * C[w]`. Why no CVaR term: with x fixed the scenarios share no
-    decision, so the recourse that minimises each C[w] minimises any tail too.
+    `x_plan` and `r_plan` (O, T) are the plan's arrivals and reservations on
+    `params`' offers and periods. They stand only where the scenario lets them:
+    `x_eff = min(x_plan, capacity)` for `t >= e[s]`, else 0, and
+    `r_eff = min(r_plan, capacity - x_eff)` on offers with a reservation fee
+    (`replay_arrivals`), as fixed columns (lower = upper). The second stage is
+    that of §4 with spot buys and calls open in every scenario, w0 included; no
+    policy rows (the plan is fixed, not chosen). Objective: F (the fixed cost of
+    the suppliers the replayed plan orders from or reserves at, the fees, and
+    the targets measured in this file's w0) plus `sum_w p[w] * C[w]`. Why no
+    CVaR term: with the plan fixed the scenarios share no decision, so the
+    recourse that minimises each C[w] minimises any tail too.
     """
     b = _Builder(name)
     m = _empty_model(b, params, params.outcomes)
     m.spot_in_base = True
-    add_fixed_plan(b, m, x_plan)
-    for w in range(len(m.outcomes)):
-        add_scenario_variables(b, m, w)
-        add_spot_capacity(b, m, w)
-        add_balance(b, m, w)
-        add_safety_stock(b, m, w)
+    x_eff, r_eff = replay_arrivals(params, x_plan, r_plan)
+    add_fixed_plan(b, m, x_eff, r_eff)
+    _second_stage(b, m, complement)
     add_objective(b, m, with_cvar=False)
-    x_eff = replay_arrivals(params, x_plan)
     used = np.zeros(len(params.suppliers), dtype=bool)
-    used[params.offer_supplier[x_eff.sum(axis=1) > 0]] = True
-    return _close(b, m, constant=float(params.fixed_cost[used].sum()))
+    used[params.offer_supplier[(x_eff + r_eff).sum(axis=1) > 0]] = True
+    fees = float((params.reservation_fee * r_eff).sum())
+    return _close(b, m, constant=float(params.fixed_cost[used].sum()) + fees)
 
 
-def replay_arrivals(params: Parameters, x_plan: np.ndarray) -> np.ndarray:
-    """`x_eff[s,m,t] = min(x_plan, capacity)` for `t >= e[s]`, else 0 (O, T)."""
-    clipped = np.minimum(np.maximum(x_plan, 0.0), params.capacity)
-    return np.where(params.deliverable(), clipped, 0.0)
+def replay_arrivals(
+    params: Parameters, x_plan: np.ndarray, r_plan: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """`x_eff = min(x_plan, capacity)` for `t >= e[s]`, else 0, and `r_eff =
+    min(r_plan, capacity - x_eff)` where the offer takes reservations, else 0 (O, T)."""
+    ok = params.deliverable()
+    x_eff = np.where(ok, np.minimum(np.maximum(x_plan, 0.0), params.capacity), 0.0)
+    if r_plan is None:
+        return x_eff, np.zeros_like(x_eff)
+    room = np.maximum(params.capacity - x_eff, 0.0)
+    r_ok = ok & params.reservable[:, None]
+    r_eff = np.where(r_ok, np.minimum(np.maximum(r_plan, 0.0), room), 0.0)
+    return x_eff, r_eff
 
 
 def _empty_model(b: _Builder, params: Parameters, outcomes: Sequence[Outcome]) -> BuiltModel:
     """A model with no columns yet: every index array at -1."""
     n_o, n_t = params.capacity.shape
     n_m, n_s, n_w = len(params.materials), len(params.suppliers), len(outcomes)
-    m = BuiltModel(
+
+    def none(*shape: int) -> np.ndarray:
+        return np.full(shape, -1, dtype=np.int64)
+
+    base = next((w for w, out in enumerate(outcomes) if out.is_base), 0)
+    return BuiltModel(
         prob=b.prob,
         params=params,
         outcomes=tuple(outcomes),
         columns=b.columns,
         row_names=[],
         cost=np.zeros(0),
-        x=np.full((n_o, n_t), -1, dtype=np.int64),
-        y=np.full((n_w, n_o, n_t), -1, dtype=np.int64),
-        inv=np.full((n_w, n_m, n_t), -1, dtype=np.int64),
-        short=np.full((n_w, n_m, n_t), -1, dtype=np.int64),
-        below=np.full((n_w, n_m, n_t), -1, dtype=np.int64),
-        z=np.full((n_o, n_t), -1, dtype=np.int64),
-        u=np.full(n_s, -1, dtype=np.int64),
-        v=np.full(n_o, -1, dtype=np.int64),
+        x=none(n_o, n_t),
+        r=none(n_o, n_t),
+        y=none(n_w, n_o, n_t),
+        o=none(n_w, n_o, n_t),
+        inv=none(n_w, n_m, n_t),
+        short=none(n_w, n_m, n_t),
+        below=none(n_m, n_t),
+        endshort=none(n_m),
+        z=none(n_o, n_t),
+        u=none(n_s),
+        v=none(n_o),
+        q=none(n_m, n_t),
         eta=-1,
-        cvar=np.full(n_w, -1, dtype=np.int64),
-        spot_row=np.full((n_w, n_o, n_t), -1, dtype=np.int64),
+        cvar=none(n_w),
+        spot_row=none(n_w, n_o, n_t),
+        cap_row=none(n_o, n_t),
+        base=base,
     )
-    return m
 
 
 def _close(b: _Builder, m: BuiltModel, constant: float = 0.0) -> BuiltModel:
@@ -298,6 +354,7 @@ def _close(b: _Builder, m: BuiltModel, constant: float = 0.0) -> BuiltModel:
     m.row_info = b.row_info
     m.cost = np.asarray(b.cost)
     m.matrix = b.recorded_matrix()
+    m.matrix = dataclasses.replace(m.matrix, offset=constant)
     b.prob.setObjective(
         LpAffineExpression(
             [(b.columns[j], c) for j, c in enumerate(b.cost) if c != 0.0], constant=constant
@@ -317,12 +374,29 @@ def add_plan_variables(b: _Builder, m: BuiltModel) -> None:
         m.x[o, t] = b.var(f"x_{o}_{t + 1}", 0.0, float(p.capacity[o, t]))
 
 
-def add_fixed_plan(b: _Builder, m: BuiltModel, x_plan: np.ndarray) -> None:
-    """Replay: `x[s,m,t] = x_eff = min(x_plan, capacity)` for `t >= e[s]` (fixed), else 0."""
-    x_eff = replay_arrivals(m.params, x_plan)
-    for o, t in zip(*np.nonzero(m.params.deliverable()), strict=True):
+def add_reservations(b: _Builder, m: BuiltModel) -> None:
+    """`r[s,m,t] >= 0`, only for offers with a `reservation_fee`: `x + r <= capacity`;
+    `r = 0` for `t < e[s]`; cost `reservation_fee * r` in F."""
+    p = m.params
+    ok = p.deliverable() & p.reservable[:, None]
+    for o, t in zip(*np.nonzero(ok), strict=True):
+        cap = float(p.capacity[o, t])
+        j = b.var(f"r_{o}_{t + 1}", 0.0, cap)
+        m.r[o, t] = j
+        b.cost[j] += float(p.reservation_fee[o, t])
+        m.cap_row[o, t] = len(b.rows)
+        b.row_cols(f"cap_{o}_{t + 1}", [int(m.x[o, t]), j], [1.0, 1.0], LpConstraintLE, cap)
+
+
+def add_fixed_plan(b: _Builder, m: BuiltModel, x_eff: np.ndarray, r_eff: np.ndarray) -> None:
+    """Replay: `x = x_eff` and `r = r_eff` (fixed columns, see `replay_arrivals`)."""
+    p = m.params
+    for o, t in zip(*np.nonzero(p.deliverable()), strict=True):
         q = float(x_eff[o, t])
         m.x[o, t] = b.var(f"x_{o}_{t + 1}", q, q)
+        if p.reservable[o]:
+            q = float(r_eff[o, t])
+            m.r[o, t] = b.var(f"r_{o}_{t + 1}", q, q)
 
 
 def _totals(b: _Builder, m: BuiltModel, basis: str) -> dict[tuple[int, int], int]:
@@ -387,6 +461,7 @@ def _cap_rows(
             None if t < 0 else t + 1,
             limit,
             policy_path,
+            j_tot,
         )
 
 
@@ -418,6 +493,28 @@ def add_country_share(b: _Builder, m: BuiltModel) -> None:
                 weights = dict.fromkeys((int(o) for o in offers), 1.0)
                 path = ("policy", "max_country_share", code)
                 _cap_rows(b, m, "country_share", mi, weights, limit, code, path)
+
+
+def add_country_exposure(b: _Builder, m: BuiltModel) -> None:
+    """Exposure: `sum_{s in c or c in controlled_by[s]} x[s,m] <= max_country_exposure[c]
+    * sum_s x[s,m]`."""
+    p = m.params
+    caps = p.scenario.policy.max_country_exposure
+    for code in sorted(caps):
+        limit = float(caps[code])
+        if limit >= 1.0:
+            continue
+        for mi in range(len(p.materials)):
+            offers = [
+                o
+                for o in p.offers_of(mi)
+                if p.country[p.offer_supplier[o]] == code
+                or code in p.controlled_by[p.offer_supplier[o]]
+            ]
+            if offers:
+                weights = dict.fromkeys((int(o) for o in offers), 1.0)
+                path = ("policy", "max_country_exposure", code)
+                _cap_rows(b, m, "country_exposure", mi, weights, limit, code, path)
 
 
 def add_average_risk(b: _Builder, m: BuiltModel) -> None:
@@ -454,7 +551,8 @@ def add_min_order(b: _Builder, m: BuiltModel) -> None:
 
 
 def add_fixed_cost(b: _Builder, m: BuiltModel) -> None:
-    """Fixed cost: `x[s,m,t] <= capacity * u[s]`, u binary, cost `fixed_cost * u[s]`."""
+    """Fixed cost: `x[s,m,t] + r[s,m,t] <= capacity * u[s]`, u binary, cost
+    `fixed_cost * u[s]` (a supplier planned from or reserved at is used)."""
     p = m.params
     for si in range(len(p.suppliers)):
         cost = float(p.fixed_cost[si])
@@ -468,12 +566,10 @@ def add_fixed_cost(b: _Builder, m: BuiltModel) -> None:
         b.cost[u] += cost
         for o in offers:
             for t in np.flatnonzero(m.x[o] >= 0):
-                b.row(
-                    f"fixed_{o}_{t + 1}",
-                    [(int(m.x[o, t]), 1.0), (u, -float(p.capacity[o, t]))],
-                    LpConstraintLE,
-                    0.0,
-                )
+                terms = [(int(m.x[o, t]), 1.0), (u, -float(p.capacity[o, t]))]
+                if m.r[o, t] >= 0:
+                    terms.append((int(m.r[o, t]), 1.0))
+                b.row(f"fixed_{o}_{t + 1}", terms, LpConstraintLE, 0.0)
 
 
 def add_min_suppliers(b: _Builder, m: BuiltModel) -> None:
@@ -505,35 +601,100 @@ def add_min_suppliers(b: _Builder, m: BuiltModel) -> None:
         b.row(f"minsup_count_{mi}", [(v, 1.0) for v in vs], LpConstraintGE, float(k))
 
 
+# --- the plan's own targets, measured in w0 -------------------------------------------
+
+
+def add_targets(b: _Builder, m: BuiltModel) -> None:
+    """Targets in w0: `below[m,t] >= ss[m,t] - inv[m,t,w0]`, `endshort[m] >= E[m] -
+    inv[m,P,w0]`, both >= 0; cost `safety_stock_penalty * below + end_stock_penalty *
+    endshort` in F."""
+    p = m.params
+    w0 = m.base
+    last = p.periods - 1
+    for mi in range(len(p.materials)):
+        for t in np.flatnonzero(p.safety_stock[mi] > 0):
+            j = b.var(f"below_{mi}_{t + 1}", 0.0)
+            m.below[mi, t] = j
+            b.cost[j] += float(p.safety_penalty[mi])
+            b.row_cols(
+                f"ss_{mi}_{t + 1}",
+                [j, int(m.inv[w0, mi, t])],
+                [1.0, 1.0],
+                LpConstraintGE,
+                float(p.safety_stock[mi, t]),
+            )
+        if p.end_stock[mi] > 0:
+            j = b.var(f"endshort_{mi}", 0.0)
+            m.endshort[mi] = j
+            b.cost[j] += float(p.end_penalty[mi])
+            b.row_cols(
+                f"end_{mi}",
+                [j, int(m.inv[w0, mi, last])],
+                [1.0, 1.0],
+                LpConstraintGE,
+                float(p.end_stock[mi]),
+            )
+
+
+def material_cap(p: Parameters, mi: int) -> float:
+    """`Cap[m]`: initial stock plus inbound plus the material's capacity over the horizon,
+    an upper bound of its stock in any period."""
+    return float(p.initial[mi] + p.inbound[mi].sum() + p.capacity[p.offers_of(mi)].sum())
+
+
+def add_stock_before_shortage(b: _Builder, m: BuiltModel, complement: Complement) -> None:
+    """Stock before shortage in w0, where the LP optimum broke it: `short <= demand * q`,
+    `inv <= Cap[m] * (1 - q)`, q[m,t] binary (complementarity of short and inv)."""
+    p = m.params
+    w0 = m.base
+    for mi, t in sorted(complement):
+        q = b.var(f"q_{mi}_{t + 1}", cat=LpBinary)
+        m.q[mi, t] = q
+        big = material_cap(p, mi)
+        b.row_cols(
+            f"sbs_short_{mi}_{t + 1}",
+            [int(m.short[w0, mi, t]), q],
+            [1.0, -float(p.demand[mi, t])],
+            LpConstraintLE,
+            0.0,
+        )
+        b.row_cols(
+            f"sbs_inv_{mi}_{t + 1}", [int(m.inv[w0, mi, t]), q], [1.0, big], LpConstraintLE, big
+        )
+
+
 # --- second stage, per scenario w -----------------------------------------------------
 
 
 def add_scenario_variables(b: _Builder, m: BuiltModel, w: int) -> None:
-    """`y[s,m,t,w] >= 0` (not in w0 unless replaying, and y = 0 for t < e[s]);
-    `inv, short, below >= 0`."""
+    """`inv >= 0`, `0 <= short <= demand`; `y >= 0` spot buys (`y <= a * capacity`) and `o >= 0`
+    calls where r exists, both not in w0 (unless replaying), 0 for t < e[s], and only where
+    a shipment due in t arrives within the horizon (t + k <= P)."""
     p = m.params
     out = m.outcomes[w]
     var = b.var
     n_t = p.periods
+    demand = p.demand.tolist()
     for mi in range(len(p.materials)):
-        with_below = p.safety_stock[mi] > 0
         for t in range(n_t):
             m.inv[w, mi, t] = var(f"inv_{mi}_{t + 1}_{w}", 0.0)
-            m.short[w, mi, t] = var(f"short_{mi}_{t + 1}_{w}", 0.0)
-            if with_below:
-                m.below[w, mi, t] = var(f"below_{mi}_{t + 1}_{w}", 0.0)
+            m.short[w, mi, t] = var(f"short_{mi}_{t + 1}_{w}", 0.0, demand[mi][t])
     if not (out.spot or m.spot_in_base):
         return
-    o_idx, t_idx = np.nonzero(m.x >= 0)
+    open_ = (m.x >= 0) & p.delivered(out) & (out.avail > 0)
+    o_idx, t_idx = np.nonzero(open_)
     upper = (out.avail[o_idx, t_idx] * p.capacity[o_idx, t_idx]).tolist()
-    y = m.y[w]
+    y, calls, r = m.y[w], m.o[w], m.r
     for o, t, up in zip(o_idx.tolist(), t_idx.tolist(), upper, strict=True):
         if up > 0:
             y[o, t] = var(f"y_{o}_{t + 1}_{w}", 0.0, up)
+            if r[o, t] >= 0:
+                calls[o, t] = var(f"o_{o}_{t + 1}_{w}", 0.0, up)
 
 
 def add_spot_capacity(b: _Builder, m: BuiltModel, w: int) -> None:
-    """Spot: `a * x + y <= a * capacity` (planned and spot volume share the capacity)."""
+    """Spot: `a * x + o + y <= a * capacity` (planned, called and spot volume share the
+    capacity)."""
     p = m.params
     out = m.outcomes[w]
     row = b.row_cols
@@ -542,83 +703,94 @@ def add_spot_capacity(b: _Builder, m: BuiltModel, w: int) -> None:
     caps = p.capacity[o_idx, t_idx].tolist()
     xs = m.x[o_idx, t_idx].tolist()
     ys = m.y[w][o_idx, t_idx].tolist()
+    calls = m.o[w][o_idx, t_idx].tolist()
     m.spot_row[w, o_idx, t_idx] = len(b.rows) + np.arange(len(o_idx))
-    for o, t, a, cap, xj, yj in zip(
-        o_idx.tolist(), t_idx.tolist(), avail, caps, xs, ys, strict=True
+    for o, t, a, cap, xj, yj, oj in zip(
+        o_idx.tolist(), t_idx.tolist(), avail, caps, xs, ys, calls, strict=True
     ):
-        row(f"spot_{o}_{t + 1}_{w}", [xj, yj], [a, 1.0], LpConstraintLE, a * cap)
+        cols, coefs = ([xj, yj, oj], [a, 1.0, 1.0]) if oj >= 0 else ([xj, yj], [a, 1.0])
+        row(f"spot_{o}_{t + 1}_{w}", cols, coefs, LpConstraintLE, a * cap)
+
+
+def add_calls(b: _Builder, m: BuiltModel, w: int) -> None:
+    """Calls: `o[s,m,t,w] <= a * r[s,m,t]` (only reserved capacity can be called)."""
+    out = m.outcomes[w]
+    row = b.row_cols
+    for o, t in zip(*np.nonzero(m.o[w] >= 0), strict=True):
+        a = float(out.avail[o, t])
+        row(
+            f"call_{o}_{t + 1}_{w}",
+            [int(m.o[w, o, t]), int(m.r[o, t])],
+            [1.0, -a],
+            LpConstraintLE,
+            0.0,
+        )
 
 
 def add_balance(b: _Builder, m: BuiltModel, w: int) -> None:
-    """Balance: `inv[m,t,w] = inv[m,t-1,w] + inbound[m,t] + sum_s (a*x + y) + short[m,t,w]
-    - demand[m,t]`, with `inv[m,0,w] = initial_inventory`."""
+    """Balance: `inv[m,t,w] = inv[m,t-1,w] + inbound[m,t] + A[m,t,w] + short[m,t,w]
+    - demand[m,t]`, `inv[m,0,w] = initial_inventory`, with arrivals
+    `A[m,t,w] = sum_s sum_{t' : t' + k[s,m,t',w] = t} (a*x + o + y)[s,m,t']`."""
     p = m.params
     out = m.outcomes[w]
     row = b.row_cols
     rhs = p.inbound - p.demand
     rhs[:, 0] += p.initial
     rhs_list = rhs.tolist()
+    n_t = p.periods
+    shift = p.shift(out)
     for mi in range(len(p.materials)):
-        offers = p.offers_of(mi)
-        xs = m.x[offers].T.tolist()  # per period: x column of each offer
-        ys = m.y[w][offers].T.tolist()
-        av = out.avail[offers].T.tolist()
         inv = m.inv[w, mi].tolist()
         short = m.short[w, mi].tolist()
-        for t in range(p.periods):
-            cols = [inv[t]]
-            coefs = [1.0]
-            if t > 0:
-                cols.append(inv[t - 1])
-                coefs.append(-1.0)
-            for xj, yj, a in zip(xs[t], ys[t], av[t], strict=True):
-                if xj >= 0 and a != 0.0:
-                    cols.append(xj)
-                    coefs.append(-a)
-                if yj >= 0:
-                    cols.append(yj)
-                    coefs.append(-1.0)
-            cols.append(short[t])
-            coefs.append(-1.0)
-            row(f"bal_{mi}_{t + 1}_{w}", cols, coefs, LpConstraintEQ, rhs_list[mi][t])
-
-
-def add_safety_stock(b: _Builder, m: BuiltModel, w: int) -> None:
-    """Safety stock: `below[m,t,w] >= safety_stock[m] - inv[m,t,w]`."""
-    p = m.params
-    for mi in range(len(p.materials)):
-        ss = float(p.safety_stock[mi])
-        if ss <= 0:
-            continue
-        for t in range(p.periods):
-            b.row(
-                f"ss_{mi}_{t + 1}_{w}",
-                [(int(m.below[w, mi, t]), 1.0), (int(m.inv[w, mi, t]), 1.0)],
-                LpConstraintGE,
-                ss,
-            )
+        cols: list[list[int]] = [[inv[t]] for t in range(n_t)]
+        coefs: list[list[float]] = [[1.0] for _ in range(n_t)]
+        for t in range(1, n_t):
+            cols[t].append(inv[t - 1])
+            coefs[t].append(-1.0)
+        for o in p.offers_of(mi).tolist():
+            xs, ys, calls = m.x[o].tolist(), m.y[w, o].tolist(), m.o[w, o].tolist()
+            av, ks = out.avail[o].tolist(), shift[o].tolist()
+            for t in range(n_t):
+                arrive = t + ks[t]
+                if arrive >= n_t:
+                    continue  # due in t, arrives after the horizon: not delivered
+                if xs[t] >= 0 and av[t] != 0.0:
+                    cols[arrive].append(xs[t])
+                    coefs[arrive].append(-av[t])
+                if ys[t] >= 0:
+                    cols[arrive].append(ys[t])
+                    coefs[arrive].append(-1.0)
+                if calls[t] >= 0:
+                    cols[arrive].append(calls[t])
+                    coefs[arrive].append(-1.0)
+        for t in range(n_t):
+            cols[t].append(short[t])
+            coefs[t].append(-1.0)
+            row(f"bal_{mi}_{t + 1}_{w}", cols[t], coefs[t], LpConstraintEQ, rhs_list[mi][t])
 
 
 # --- costs and objective --------------------------------------------------------------
 
 
 def scenario_cost_terms(m: BuiltModel, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Columns and coefficients of the cost of scenario w, C[w] of DESIGN §4.
+    """Columns and coefficients of the cost of scenario w, C[w] of DESIGN §4, over the
+    shipments that arrive within the horizon (t + k <= P):
 
-    `C[w] = sum (g*l + delay_cost_per_day*d)*a*x + sum (g*l*(1 + spot_premium) + delay*d)*y
-    + sum holding*inv + sum shortage_cost*short + sum safety_stock_penalty*below`.
+    `C[w] = sum (g*l + delta*(d + N))*a*x + sum (l_ex + delta*(d + N))*o
+    + sum (g*l*(1 + spot_premium) + delta*(d + N))*y + sum holding*inv + sum shortage_cost*short`.
     """
     p = m.params
     out = m.outcomes[w]
-    delay = p.delay_cost[:, None]
+    delay = p.delay_cost_in(out)
     premium = 1.0 + p.scenario.spot_premium
     gl = out.price * p.landed
+    delivered = p.delivered(out)
     parts = [
-        (m.x, (gl + delay) * out.avail),
+        (np.where(delivered, m.x, -1), (gl + delay) * out.avail),
+        (m.o[w], p.exercise_landed + delay),
         (m.y[w], gl * premium + delay),
         (m.inv[w], np.broadcast_to(p.holding[:, None], m.inv[w].shape)),
         (m.short[w], np.broadcast_to(p.shortage_cost[:, None], m.short[w].shape)),
-        (m.below[w], np.broadcast_to(p.safety_penalty[:, None], m.below[w].shape)),
     ]
     cols = np.concatenate([c[c >= 0] for c, _ in parts])
     coefs = np.concatenate([k[c >= 0] for c, k in parts])
@@ -626,9 +798,10 @@ def scenario_cost_terms(m: BuiltModel, w: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def add_objective(b: _Builder, m: BuiltModel, *, with_cvar: bool = True) -> None:
-    """Objective: `fixed costs + sum_w p[w] * C[w]`, plus with `cvar` (unless `with_cvar`
-    is False): `cvar_weight * (eta + 1/(1 - cvar_alpha) * sum_w p[w] * u[w])`,
-    `u[w] >= C[w] - eta`, `u[w] >= 0`."""
+    """Objective: `F + sum_w p[w] * C[w]` (F, the plan's own cost, is already on its
+    columns), plus with `cvar` (unless `with_cvar` is False):
+    `cvar_weight * (eta + 1/(1 - cvar_alpha) * sum_w p[w] * u[w])`, `u[w] >= C[w] - eta`,
+    `u[w] >= 0`."""
     objective = m.params.scenario.objective
     cvar = with_cvar and objective.risk_measure == "cvar"
     if cvar:

@@ -4,12 +4,17 @@ Everything here is plain arithmetic on a validated `Scenario`, with entities
 sorted by id so that the model (and its answer) does not depend on the order
 in which the file lists them:
 
-- landed cost `l[s,m,t] = price * (1 + tariff) + freight`
+- landed cost `l[s,m,t] = price * (1 + tariff) + freight`, and for reserved
+  capacity called `l_ex = exercise_price * (1 + tariff) + freight`
 - delay days `d[s] = lead_time_days + license_delay_days`
-- earliest arrival period `e[s] = floor(d[s] / period_days) + 1`
+- earliest arrival period `e[s] = floor((qualification_days + d[s]) / period_days) + 1`
+- safety stock `ss[m,t]` (units, or days of cover * demand[t] / period_days) and
+  end stock `E[m]` (default ss[m,P])
 - the scenario set `w` (w0 plus one per disruption, or the joint outcomes of
-  independent risks, enumerated or sampled) with availability `a` and price
-  factor `g` per offer and period.
+  independent risks, enumerated or sampled; w0 always, with probability 0 when
+  sampling did not draw it) with availability `a`, price factor `g` and extra
+  delay `N` (days) per offer and due period, and the shift
+  `k = floor((d + N) / D) - floor(d / D)` periods of a shipment due in t.
 """
 
 from __future__ import annotations
@@ -20,15 +25,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.scenario import BASE_NAME, Effect, Scenario, per_period
+from optimizer.scenario import BASE_NAME, Effect, Scenario, effect_window, hits, per_period
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One scenario w: its probability and where availability or prices differ from 1.
+    """One scenario w: its probability and where availability, prices or delays differ.
 
-    `avail` and `price` are arrays of shape (offers, periods); `spot` is False
-    only for w0, the outcome in which nothing happens (no spot buys there).
+    `avail`, `price` and `delay` (extra days N) are arrays of shape (offers,
+    periods), indexed by the period a shipment is due in; `spot` is False only
+    for w0, the outcome in which nothing happens (no spot buys or calls there).
     """
 
     name: str
@@ -37,6 +43,7 @@ class Outcome:
     avail: np.ndarray
     price: np.ndarray
     spot: bool
+    delay: np.ndarray | None = None  # None: no extra delay anywhere
 
     @property
     def is_base(self) -> bool:
@@ -66,12 +73,17 @@ class Parameters:
     initial: np.ndarray  # (M,)
     holding: np.ndarray  # (M,)
     shortage_cost: np.ndarray  # (M,)
-    safety_stock: np.ndarray  # (M,)
+    safety_stock: np.ndarray  # (M, T) ss[m,t]
     safety_penalty: np.ndarray  # (M,)
+    end_stock: np.ndarray  # (M,) E[m]
+    end_penalty: np.ndarray  # (M,)
     price: np.ndarray  # (O, T)
     capacity: np.ndarray  # (O, T)
     min_order: np.ndarray  # (O,)
     landed: np.ndarray  # (O, T) price * (1 + tariff) + freight
+    reservable: np.ndarray  # (O,) True where the offer has a reservation_fee
+    reservation_fee: np.ndarray  # (O, T), 0 where not reservable
+    exercise_landed: np.ndarray  # (O, T) exercise_price * (1 + tariff) + freight
     delay_days: np.ndarray  # (S,) lead time + licence delay
     earliest: np.ndarray  # (S,) first period (1-based) anything can arrive
     risk: np.ndarray  # (S,)
@@ -80,6 +92,7 @@ class Parameters:
     fixed_cost: np.ndarray  # (S,)
     max_share: np.ndarray  # (S,) single-source cap, nan when none
     country: tuple[str, ...]  # (S,) country code per supplier
+    controlled_by: tuple[frozenset[str], ...]  # (S,) countries whose controls reach it
     outcomes: tuple[Outcome, ...]
 
     @property
@@ -87,6 +100,28 @@ class Parameters:
         """Delay penalty per unit of each offer: delay_cost_per_day * d[s] (O,)."""
         per_day = self.scenario.policy.delay_cost_per_day
         return per_day * self.delay_days[self.offer_supplier]
+
+    def shift(self, out: Outcome) -> np.ndarray:
+        """`k[s,m,t,w] = floor((d + N) / D) - floor(d / D)`: periods a shipment due in t
+        arrives late in scenario w (O, T), int."""
+        if out.delay is None:
+            return np.zeros(self.capacity.shape, dtype=np.int64)
+        d = self.delay_days[self.offer_supplier][:, None]
+        late = np.floor((d + out.delay) / self.period_days) - np.floor(d / self.period_days)
+        return late.astype(np.int64)
+
+    def delivered(self, out: Outcome) -> np.ndarray:
+        """(O, T) True where a shipment due in t arrives within the horizon in w (t + k <= P)."""
+        t = np.arange(self.periods)[None, :]
+        return t + self.shift(out) < self.periods
+
+    def delay_cost_in(self, out: Outcome) -> np.ndarray:
+        """Delay penalty per delivered unit in w: delay_cost_per_day * (d[s] + N) (O, T)."""
+        per_day = self.scenario.policy.delay_cost_per_day
+        days = self.delay_days[self.offer_supplier][:, None] + (
+            0.0 if out.delay is None else out.delay
+        )
+        return per_day * np.broadcast_to(days, self.capacity.shape)
 
     def deliverable(self) -> np.ndarray:
         """(O, T) True where planned arrivals may exist: t >= e[s] and capacity > 0."""
@@ -130,8 +165,37 @@ def build_parameters(sc: Scenario) -> Parameters:
             for s in suppliers
         ]
     )
-    earliest = np.floor(delay_days / sc.horizon.period_days).astype(np.int64) + 1
-    landed = price * (1.0 + tariff[offer_supplier])[:, None] + freight[offer_supplier][:, None]
+    qualification = np.array([float(sc.suppliers[s].qualification_days) for s in suppliers])
+    days = sc.horizon.period_days
+    earliest = np.floor((qualification + delay_days) / days).astype(np.int64) + 1
+    markup = (1.0 + tariff[offer_supplier])[:, None]
+    landed = price * markup + freight[offer_supplier][:, None]
+    reservable = np.array(
+        [sc.suppliers[s].offers[m].reservation_fee is not None for s, m in offers], dtype=bool
+    )
+    fee = np.zeros((len(offers), periods))
+    exercise = price.reshape(len(offers), periods).copy()
+    for o, (s, m) in enumerate(offers):
+        offer = sc.suppliers[s].offers[m]
+        if offer.reservation_fee is not None:
+            fee[o] = per_period(offer.reservation_fee, periods)
+        if offer.exercise_price is not None:
+            exercise[o] = per_period(offer.exercise_price, periods)
+    exercise_landed = exercise * markup + freight[offer_supplier][:, None]
+    safety = np.zeros((len(materials), periods))
+    for i, m in enumerate(materials):
+        mat = sc.materials[m]
+        if mat.safety_stock_days is not None:
+            safety[i] = mat.safety_stock_days * demand[i] / days
+        elif mat.safety_stock is not None:
+            safety[i] = mat.safety_stock
+    end_stock = np.array(
+        [
+            safety[i, -1] if sc.materials[m].end_stock is None else sc.materials[m].end_stock
+            for i, m in enumerate(materials)
+        ],
+        dtype=float,
+    )
     max_share = np.array(
         [np.nan if (v := sc.supplier_max_share(s)) is None else v for s in suppliers]
     )
@@ -150,12 +214,17 @@ def build_parameters(sc: Scenario) -> Parameters:
         initial=by_material("initial_inventory"),
         holding=by_material("holding_cost"),
         shortage_cost=by_material("shortage_cost"),
-        safety_stock=by_material("safety_stock"),
+        safety_stock=safety,
         safety_penalty=np.array([sc.materials[m].penalty_below_safety_stock for m in materials]),
+        end_stock=end_stock,
+        end_penalty=np.array([sc.materials[m].penalty_below_end_stock for m in materials]),
         price=price.reshape(shape),
         capacity=capacity.reshape(shape),
         min_order=np.array([float(sc.suppliers[s].offers[m].min_order) for s, m in offers]),
         landed=landed.reshape(shape),
+        reservable=reservable,
+        reservation_fee=fee,
+        exercise_landed=exercise_landed.reshape(shape),
         delay_days=delay_days,
         earliest=earliest,
         risk=np.array([sc.supplier_risk(s) for s in suppliers]),
@@ -164,6 +233,7 @@ def build_parameters(sc: Scenario) -> Parameters:
         fixed_cost=np.array([float(sc.suppliers[s].fixed_cost) for s in suppliers]),
         max_share=max_share,
         country=tuple(sc.suppliers[s].country for s in suppliers),
+        controlled_by=tuple(frozenset(sc.suppliers[s].controlled_by) for s in suppliers),
         outcomes=tuple(build_outcomes(sc, offers, periods)),
     )
 
@@ -174,40 +244,43 @@ def _apply(
     offers: tuple[tuple[str, str], ...],
     avail: np.ndarray,
     price: np.ndarray,
+    delay: np.ndarray,
 ) -> None:
-    """Multiply the availability and price factors of the offers an effect hits."""
-    periods = avail.shape[1]
+    """Apply effects to the offers they hit, in their windows: availability and price
+    factors multiply, extra delays add."""
     for eff in effects:
-        first = eff.from_period - 1
-        last = eff.to_period if eff.to_period is not None else periods
+        window = effect_window(eff, sc.horizon)
+        if window is None:
+            continue
+        first, last = window[0] - 1, window[1]
         for o, (s, m) in enumerate(offers):
-            if eff.supplier is not None and s != eff.supplier:
-                continue
-            if eff.country is not None and sc.suppliers[s].country != eff.country:
-                continue
-            if eff.materials is not None and m not in eff.materials:
+            if not hits(sc, eff, s, m):
                 continue
             avail[o, first:last] *= eff.availability
             price[o, first:last] *= eff.price_factor
+            delay[o, first:last] += eff.delay_days
 
 
 def build_outcomes(
     sc: Scenario, offers: tuple[tuple[str, str], ...], periods: int
 ) -> list[Outcome]:
-    """The scenario set w of DESIGN §4, w0 first when it is part of the set.
+    """The scenario set w of DESIGN §4, w0 first.
 
     - `disruptions`: w0 with 1 - sum(p), then one outcome per disruption;
     - `risks`: every joint outcome (subset of events, in file order), or with
       `sampling` N draws `rng.random((N, K)) < q` from `numpy.random.default_rng(seed)`,
       each 1/N likely; identical draws are merged (their probabilities add up),
-      which is the same model.
+      which is the same model. w0 is always part of the set: when no draw is
+      the no-event outcome, it is added with probability 0 (the plan's own
+      targets are measured there).
     """
     shape = (len(offers), periods)
 
     def outcome(name: str, p: float, events: tuple[str, ...], effects: list[Effect]) -> Outcome:
-        avail, price = np.ones(shape), np.ones(shape)
-        _apply(sc, effects, offers, avail, price)
-        return Outcome(name, p, events, avail, price, spot=bool(events))
+        avail, price, delay = np.ones(shape), np.ones(shape), np.zeros(shape)
+        _apply(sc, effects, offers, avail, price, delay)
+        late = delay if delay.any() else None
+        return Outcome(name, p, events, avail, price, spot=bool(events), delay=late)
 
     if sc.disruptions:
         rest = max(0.0, 1.0 - math.fsum(d.probability for d in sc.disruptions))
@@ -231,6 +304,9 @@ def build_outcomes(
         order = sorted(range(len(draws)), key=lambda i: sum(weights[draws[i]]))
         draws, counts = draws[order], counts[order]
         probs = counts / sc.sampling.scenarios
+        if draws[0].any():  # w0 was not drawn: it joins with probability 0
+            draws = np.vstack([np.zeros((1, len(q)), dtype=bool), draws])
+            probs = np.concatenate([[0.0], probs])
     out = []
     for row, p in zip(draws, probs, strict=True):
         happened = [r for r, hit in zip(sc.risks, row, strict=True) if hit]

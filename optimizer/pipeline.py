@@ -12,19 +12,29 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from optimizer.check import CheckReport, check_plan
-from optimizer.decompose import Part, assemble, split, worthwhile
+from optimizer.decompose import Part, assemble, material_groups, restrict, split, worthwhile
 from optimizer.errors import InfeasiblePolicy, InternalError, NoSolution, UserError
 from optimizer.executor import Executor, Serial
 from optimizer.feasibility import PolicyConflict, policy_conflicts
 from optimizer.model import BuiltModel, build_model
 from optimizer.parameters import Parameters, build_parameters
-from optimizer.plan import Plan, Solution, extract_plan, solution_of
+from optimizer.plan import (
+    ZERO,
+    Plan,
+    Solution,
+    broken_stock_first,
+    extract_plan,
+    objective_of,
+    solution_of,
+    stock_first,
+)
 from optimizer.scenario import Scenario
 from optimizer.shadow import shadow_prices
 from optimizer.solving import (
@@ -91,7 +101,7 @@ def run_scenario(
     options = options or SolverOptions()
     t0 = time.perf_counter()
     params = build_parameters(scenario)
-    conflicts = policy_conflicts(params)
+    conflicts = [c for c in policy_conflicts(params) if c.hard or _matters(params, c, options)]
     if conflicts:
         raise PolicyInfeasible(
             "\n".join(f"{c.material}: {c.policy}: {c.message}" for c in conflicts), conflicts
@@ -101,18 +111,97 @@ def run_scenario(
         parts = split(params)
         if decompose == "on" or worthwhile(params, parts):
             return _run_parts(params, parts, options, executor or Serial(), timings)
-    t1 = time.perf_counter()
-    built = build_model(params)
-    timings["build"] = time.perf_counter() - t1
-    result = solve(built, options)
-    _raise_for(result)
-    assert result.values is not None and result.objective is not None
-    timings.update(handoff=result.handoff_seconds, solve=result.seconds)
+    built, result, solution, build_seconds = solve_stock_first(params, options, build_model)
+    timings.update(build=build_seconds, handoff=result.handoff_seconds, solve=result.seconds)
     timings["extract"] = result.extract_seconds
-    solution = solution_of(built, result.values)
     run = _finish(solution, result, model_size(built), timings)
     run.plan.shadow_prices, run.plan.shadow_note = prices_of(built, result)
     return run
+
+
+COMPLEMENT_GAP = 1e-9  # relative MIP gap of the stock-before-shortage MILP (DESIGN §4)
+
+
+def solve_stock_first(
+    params: Parameters,
+    options: SolverOptions,
+    build: Callable[..., BuiltModel],
+) -> tuple[BuiltModel, SolveResult, Solution, float]:
+    """Build and solve, holding w0 to "stock before shortage" exactly (DESIGN §4).
+
+    The LP (or MILP) is solved; where its optimum in w0 leaves demand unmet while
+    stock is left, and using the stock first would cost more, binaries are added
+    for those (material, period) pairs and the model is solved again, until no
+    period breaks the rule. In the other scenarios using the stock first never
+    costs more, so the solution is put in that form (`stock_first`). Returns the
+    last model, its answer, the solution and the build time.
+    """
+    complement: frozenset[tuple[int, int]] = frozenset()
+    build_seconds = 0.0
+    while True:
+        t0 = time.perf_counter()
+        built = build(params, complement=complement)
+        build_seconds += time.perf_counter() - t0
+        run_options = options
+        if complement and options.mip_gap is None:
+            run_options = dataclasses.replace(options, mip_gap=COMPLEMENT_GAP)
+        result = solve(built, run_options)
+        _raise_for(result)
+        assert result.values is not None and result.objective is not None
+        solution = solution_of(built, result.values)
+        broken = broken_stock_first(solution, solution.base)
+        if not broken:
+            break
+        repaired = stock_first(solution, [solution.base])
+        if objective_of(repaired) <= objective_of(solution) + 1e-9 * max(
+            1.0, abs(result.objective)
+        ):
+            solution = repaired
+            break
+        grown = complement | frozenset(broken)
+        if grown == complement:  # the solver broke a binary row: leave it to the check
+            break
+        complement = grown
+    return built, result, stock_first(solution), build_seconds
+
+
+def _matters(params: Parameters, conflict: PolicyConflict, options: SolverOptions) -> bool:
+    """A policy that leaves a material no admissible mix matters only where the same
+    scenario without it would buy some of the material (DESIGN §4): solved here for the
+    material's group alone, the offending caps removed."""
+    sc = params.scenario
+    policy = sc.policy
+    if conflict.policy == "min_suppliers":
+        relaxed_policy = policy.model_copy(update={"min_suppliers": None})
+        suppliers = sc.suppliers
+    elif conflict.policy == "max_average_risk":
+        relaxed_policy = policy.model_copy(update={"max_average_risk": None})
+        suppliers = sc.suppliers
+    else:
+        relaxed_policy = policy.model_copy(
+            update={
+                "max_supplier_share": None,
+                "max_country_share": {},
+                "max_country_exposure": {},
+                "max_average_risk": None,
+            }
+        )
+        suppliers = {
+            sid: s.model_copy(update={"max_share": None}) for sid, s in sc.suppliers.items()
+        }
+    relaxed = build_parameters(
+        sc.model_copy(update={"policy": relaxed_policy, "suppliers": suppliers})
+    )
+    mi = relaxed.materials.index(conflict.material)
+    group = next(g for g in material_groups(relaxed) if mi in g)
+    part = restrict(relaxed, group)
+    try:
+        _, _, solution, _ = solve_stock_first(part.params, options, build_model)
+    except (InfeasiblePolicy, NoSolution):
+        return True
+    local = group.index(mi)
+    bought = solution.x[part.params.offer_material == local].sum()
+    return bool(bought > ZERO)
 
 
 MILP_NOTE = (
@@ -192,7 +281,8 @@ class PartAnswer:
     y: np.ndarray | None = None
     inv: np.ndarray | None = None
     short: np.ndarray | None = None
-    below: np.ndarray | None = None
+    r: np.ndarray | None = None
+    o: np.ndarray | None = None
     shadow: pd.DataFrame | None = None
     shadow_note: str = ""
 
@@ -204,16 +294,19 @@ def solve_part(job: tuple[Parameters, SolverOptions, float | None]) -> PartAnswe
         left = max(0.0, deadline - time.time())
         limit = left if options.time_limit is None else min(options.time_limit, left)
         options = dataclasses.replace(options, time_limit=limit)
-    t0 = time.perf_counter()
-    built = build_model(params)
-    build_seconds = time.perf_counter() - t0
-    result = solve(built, options)
+    try:
+        built, result, sol, build_seconds = solve_stock_first(params, options, build_model)
+    except (InfeasiblePolicy, NoSolution, InternalError) as exc:
+        failed = SolveResult(Status.ERROR, options.solver, message=str(exc))
+        if isinstance(exc, PolicyInfeasible):
+            failed.status = Status.INFEASIBLE
+        elif isinstance(exc, NoSolution):
+            failed.status = Status.NO_SOLUTION
+        return PartAnswer(failed, {}, 0.0)
     answer = PartAnswer(result, model_size(built), build_seconds)
-    if result.values is not None:
-        sol = solution_of(built, result.values)
-        answer.x, answer.y, answer.inv = sol.x, sol.y, sol.inv
-        answer.short, answer.below = sol.short, sol.below
-        answer.shadow, answer.shadow_note = prices_of(built, result)
+    answer.x, answer.y, answer.inv = sol.x, sol.y, sol.inv
+    answer.short, answer.r, answer.o = sol.short, sol.r, sol.o
+    answer.shadow, answer.shadow_note = prices_of(built, result)
     result.values = None  # the arrays above carry the answer; columns stay here
     result.duals = None
     return answer
@@ -237,7 +330,7 @@ def _run_parts(
             answer.result.values = np.zeros(0)  # has a plan; values travel in the arrays
         _raise_for(answer.result)
     solutions = [
-        Solution(part.params, part.params.outcomes, a.x, a.y, a.inv, a.short, a.below)  # type: ignore[arg-type]
+        Solution(part.params, part.params.outcomes, a.x, a.y, a.inv, a.short, a.r, a.o)  # type: ignore[arg-type]
         for part, a in zip(parts, answers, strict=True)
     ]
     solution = assemble(params, parts, solutions)

@@ -3,18 +3,21 @@
 A `Plan` knows nothing of the solver or of files: it holds
 
 - `orders`: planned arrivals x (one row per non-zero), with landed cost,
-  delay and order day;
-- `spot`: spot buys y per scenario;
+  delay and order day; `reservations`: capacity reserved r, likewise;
+- `spot`: spot buys y and calls o of reserved capacity per scenario;
 - `inventory`: per scenario, material and period the balance of §4
-  (opening + arrivals + spot + shortage - demand = closing);
+  (opening + arrivals + spot + called + shortage - demand = closing), with
+  the volume held back by a delay;
 - `scenarios`: the scenario set with probabilities and each scenario's cost;
-- `costs`: the expected cost breakdown, and per-material KPIs.
+- `costs`: the expected cost breakdown, money spent apart from modelled
+  penalties, and per-material KPIs.
 
 Values within 1e-9 of zero are 0, so that the same plan gives the same bytes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +28,17 @@ from optimizer.model import BuiltModel
 from optimizer.parameters import Outcome, Parameters
 
 ZERO = 1e-9
-COST_KEYS = ("purchase", "delay", "spot", "holding", "shortage", "safety_stock", "fixed")
+SPEND_KEYS = ("purchase", "spot", "reservation", "called", "fixed", "holding")
+PENALTY_KEYS = ("delay", "shortage", "safety_stock", "end_stock")
+COST_KEYS = SPEND_KEYS + PENALTY_KEYS
+SCENARIO_KEYS = ("purchase", "spot", "called", "holding", "delay", "shortage")  # in C[w]
+PLAN_KEYS = ("reservation", "fixed", "safety_stock", "end_stock")  # in F
+
+
+def cost_items(costs: dict[str, Any]) -> dict[str, float]:
+    """Every cost item of a summary's `costs` (spend and penalties), in COST_KEYS order."""
+    items = {**(costs.get("spend") or {}), **(costs.get("penalties") or {})}
+    return {k: float(items.get(k) or 0.0) for k in COST_KEYS}
 
 
 def clean(a: np.ndarray) -> np.ndarray:
@@ -47,10 +60,11 @@ class Plan:
     scenarios: pd.DataFrame
     costs: dict[str, float]
     materials: dict[str, dict[str, Any]]
-    cvar: dict[str, float] | None = None  # VaR and CVaR of fixed + C[w] at cvar_alpha
+    cvar: dict[str, float] | None = None  # VaR and CVaR of F + C[w] at cvar_alpha
     shadow_prices: pd.DataFrame | None = None  # see optimizer.shadow
     shadow_note: str = ""
     suppliers_used: list[str] = field(default_factory=list)
+    reservations: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def scenario(self) -> Any:
@@ -59,8 +73,18 @@ class Plan:
 
     @property
     def total_cost(self) -> float:
-        """Fixed plus expected cost (the objective without the CVaR term)."""
+        """F plus expected cost (the objective without the CVaR term): spend + penalties."""
         return float(sum(self.costs[k] for k in COST_KEYS))
+
+    @property
+    def spend(self) -> float:
+        """Expected money spent (purchase, spot, reservation, called, fixed, holding)."""
+        return float(sum(self.costs[k] for k in SPEND_KEYS))
+
+    @property
+    def penalties(self) -> float:
+        """Expected modelled penalties (delay, shortage, safety stock, end stock)."""
+        return float(sum(self.costs[k] for k in PENALTY_KEYS))
 
 
 def order_day(period: int, period_days: float, delay_days: float) -> float:
@@ -72,7 +96,8 @@ def order_day(period: int, period_days: float, delay_days: float) -> float:
 class Solution:
     """Solved values as arrays over the scenario's index sets (not the solver's columns).
 
-    x (O, T): planned arrivals; y (W, O, T): spot buys; inv, short, below (W, M, T).
+    x, r (O, T): planned arrivals and reservations; y, o (W, O, T): spot buys and
+    calls; inv, short (W, M, T).
     """
 
     params: Parameters
@@ -81,7 +106,19 @@ class Solution:
     y: np.ndarray
     inv: np.ndarray
     short: np.ndarray
-    below: np.ndarray
+    r: np.ndarray | None = None
+    o: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.r is None:
+            self.r = np.zeros_like(self.x)
+        if self.o is None:
+            self.o = np.zeros_like(self.y)
+
+    @property
+    def base(self) -> int:
+        """Index of w0 in `outcomes`."""
+        return next((w for w, out in enumerate(self.outcomes) if out.is_base), 0)
 
 
 def solution_of(built: BuiltModel, values: np.ndarray) -> Solution:
@@ -94,34 +131,103 @@ def solution_of(built: BuiltModel, values: np.ndarray) -> Solution:
         y=clean(built.value(built.y, vals)),
         inv=clean(built.value(built.inv, vals)),
         short=clean(built.value(built.short, vals)),
-        below=clean(built.value(built.below, vals)),
+        r=clean(built.value(built.r, vals)),
+        o=clean(built.value(built.o, vals)),
     )
+
+
+def arrivals(p: Parameters, out: Outcome, volume: np.ndarray) -> np.ndarray:
+    """What arrives per material and period in scenario `out` of shipments `volume` (O, T)
+    due in each period: shifted by k, those past the horizon dropped (M, T)."""
+    n_t = p.periods
+    shift = p.shift(out)
+    arrive = np.arange(n_t)[None, :] + shift
+    ok = (arrive < n_t) & (volume != 0)
+    into = np.zeros((len(p.materials), n_t))
+    o_idx, t_idx = np.nonzero(ok)
+    np.add.at(into, (p.offer_material[o_idx], arrive[o_idx, t_idx]), volume[o_idx, t_idx])
+    return into
+
+
+def held_back(p: Parameters, out: Outcome, volume: np.ndarray) -> np.ndarray:
+    """Volume due in each period that a delay of scenario `out` moves later (M, T)."""
+    late = np.where(p.shift(out) > 0, volume, 0.0)
+    into = np.zeros((len(p.materials), p.periods))
+    np.add.at(into, p.offer_material, late)
+    return into
+
+
+def stock_first(sol: Solution, scenarios: list[int] | None = None) -> Solution:
+    """Use stock before leaving demand unmet, in the given scenarios (default all but w0).
+
+    Given what arrives, the stock-first trajectory `inv = max(0, inv[t-1] + inbound + A
+    - demand)`, `short = max(0, demand - inv[t-1] - inbound - A)` holds no more stock and
+    leaves no more demand unmet, in total up to any period, than any other: it never costs
+    more in a scenario, where nothing rewards stock (DESIGN §4 "Stock before shortage").
+    """
+    p = sol.params
+    inv, short = sol.inv.copy(), sol.short.copy()
+    chosen = scenarios if scenarios is not None else [
+        w for w in range(len(sol.outcomes)) if w != sol.base
+    ]
+    for w in chosen:
+        out = sol.outcomes[w]
+        assert sol.o is not None
+        came = arrivals(p, out, out.avail * sol.x + sol.o[w] + sol.y[w]) + p.inbound
+        level = p.initial.copy()
+        for t in range(p.periods):
+            net = level + came[:, t] - p.demand[:, t]
+            inv[w, :, t] = np.maximum(net, 0.0)
+            short[w, :, t] = np.maximum(-net, 0.0)
+            level = inv[w, :, t]
+    return dataclasses.replace(sol, inv=clean(inv), short=clean(short))
+
+
+def broken_stock_first(sol: Solution, w: int) -> list[tuple[int, int]]:
+    """(material, period index) pairs of scenario w with shortage while stock is left."""
+    bad = (sol.short[w] > ZERO) & (sol.inv[w] > ZERO)
+    return [(int(m), int(t)) for m, t in zip(*np.nonzero(bad), strict=True)]
+
+
+def objective_of(sol: Solution) -> float:
+    """The objective of §4 recomputed from a solution: F + sum_w p[w] C[w] + the CVaR term."""
+    probs = np.array([o.probability for o in sol.outcomes])
+    per_scenario = _cost_parts(sol).sum(axis=1)
+    plan_costs, _ = _plan_costs(sol)
+    tail = _cvar_term(sol.params, per_scenario, probs)
+    return float(sum(plan_costs.values()) + probs @ per_scenario + tail)
 
 
 def extract_plan(sol: Solution, status: str, objective: float) -> Plan:
     """Turn a solution into a `Plan`: tables, cost breakdown and KPIs."""
     p = sol.params
     x, y, short = sol.x, sol.y, sol.short
+    assert sol.r is not None and sol.o is not None
     orders = _orders(p, x)
-    spot = _spot(p, sol.outcomes, y)
+    reservations = _reservations(p, sol.r)
+    spot = _spot(p, sol.outcomes, y, sol.o)
     inventory = _inventory(sol)
-    parts = _cost_parts(sol)  # (W, 7)
+    parts = _cost_parts(sol)  # (W, len(SCENARIO_KEYS))
     probs = np.array([o.probability for o in sol.outcomes])
+    plan_costs, used = _plan_costs(sol)
     per_scenario = parts.sum(axis=1)
-    costs = dict(zip(COST_KEYS, (probs @ parts).tolist(), strict=True))
-    used = [p.suppliers[s] for s in range(len(p.suppliers)) if x[p.offer_supplier == s].sum() > 0]
-    costs["fixed"] = float(sum(p.fixed_cost[p.suppliers.index(s)] for s in used))
+    costs = dict(zip(SCENARIO_KEYS, (probs @ parts).tolist(), strict=True))
+    costs.update(plan_costs)
+    costs = {k: float(costs[k]) for k in COST_KEYS}
+    fixed_part = float(sum(plan_costs.values()))
     scenarios = pd.DataFrame(
         {
             "scenario": [o.name for o in sol.outcomes],
             "probability": probs,
-            "cost": per_scenario + costs["fixed"],
+            "cost": per_scenario + fixed_part,
             "shortage": short.sum(axis=(1, 2)),
             "spot": y.sum(axis=(1, 2)),
+            "called": sol.o.sum(axis=(1, 2)),
         }
     )
     # The tail of the cost distribution, for every plan (the objective uses it with cvar).
-    tail = cvar_of(per_scenario + costs["fixed"], probs, p.scenario.objective.cvar_alpha)
+    tail = cvar_of(per_scenario + fixed_part, probs, p.scenario.objective.cvar_alpha)
+    tail["term"] = _cvar_term(p, per_scenario, probs)
     return Plan(
         params=p,
         status=status,
@@ -131,10 +237,19 @@ def extract_plan(sol: Solution, status: str, objective: float) -> Plan:
         inventory=inventory,
         scenarios=scenarios,
         costs=costs,
-        materials=_material_kpis(p, x, short, probs),
+        materials=_material_kpis(sol, probs),
         cvar=tail,
         suppliers_used=used,
+        reservations=reservations,
     )
+
+
+def _cvar_term(p: Parameters, per_scenario: np.ndarray, probs: np.ndarray) -> float:
+    """The objective's CVaR term: cvar_weight * CVaR(C[w]) with cvar, else 0."""
+    objective = p.scenario.objective
+    if objective.risk_measure != "cvar":
+        return 0.0
+    return objective.cvar_weight * cvar_of(per_scenario, probs, objective.cvar_alpha)["cvar"]
 
 
 def cvar_of(costs: np.ndarray, probs: np.ndarray, alpha: float) -> dict[str, float]:
@@ -175,38 +290,75 @@ def _orders(p: Parameters, x: np.ndarray) -> pd.DataFrame:
     return df.sort_values(["material", "supplier", "period"], kind="stable").reset_index(drop=True)
 
 
-def _spot(p: Parameters, outcomes: tuple[Outcome, ...], y: np.ndarray) -> pd.DataFrame:
-    w_idx, o_idx, t_idx = np.nonzero(y > 0)
-    premium = 1.0 + p.scenario.spot_premium
-    unit = np.array(
-        [
-            outcomes[w].price[o, t] * p.landed[o, t] * premium
-            for w, o, t in zip(w_idx, o_idx, t_idx, strict=True)
-        ]
-    )
-    return pd.DataFrame(
+def _reservations(p: Parameters, r: np.ndarray) -> pd.DataFrame:
+    """Capacity reserved: like orders, with the exercise price as unit cost and the fee as
+    cost (what is paid whether or not the capacity is called)."""
+    o_idx, t_idx = np.nonzero(r > 0)
+    s_idx = p.offer_supplier[o_idx]
+    delay = p.delay_days[s_idx]
+    qty = r[o_idx, t_idx]
+    df = pd.DataFrame(
         {
-            "scenario": [outcomes[w].name for w in w_idx],
             "material": [p.offers[o][1] for o in o_idx],
             "supplier": [p.offers[o][0] for o in o_idx],
+            "country": [p.country[s] for s in s_idx],
             "period": t_idx + 1,
-            "quantity": y[w_idx, o_idx, t_idx],
-            "unit_cost": unit if unit.size else np.zeros(0),
+            "order_day": [
+                order_day(t + 1, p.period_days, d) for t, d in zip(t_idx, delay, strict=True)
+            ],
+            "quantity": qty,
+            "landed_unit_cost": p.exercise_landed[o_idx, t_idx],
+            "delay_days": delay,
+            "cost": qty * p.reservation_fee[o_idx, t_idx],
         }
     )
+    return df.sort_values(["material", "supplier", "period"], kind="stable").reset_index(drop=True)
+
+
+def _spot(
+    p: Parameters, outcomes: tuple[Outcome, ...], y: np.ndarray, calls: np.ndarray
+) -> pd.DataFrame:
+    """Spot buys (kind `spot`, at g*l*(1 + premium)) and calls of reserved capacity (kind
+    `call`, at the exercise price) per scenario."""
+    premium = 1.0 + p.scenario.spot_premium
+    frames = []
+    for kind, vol in (("spot", y), ("call", calls)):
+        w_idx, o_idx, t_idx = np.nonzero(vol > 0)
+        if kind == "spot":
+            unit = [
+                outcomes[w].price[o, t] * p.landed[o, t] * premium
+                for w, o, t in zip(w_idx, o_idx, t_idx, strict=True)
+            ]
+        else:
+            unit = p.exercise_landed[o_idx, t_idx].tolist()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "scenario": [outcomes[w].name for w in w_idx],
+                    "material": [p.offers[o][1] for o in o_idx],
+                    "supplier": [p.offers[o][0] for o in o_idx],
+                    "period": t_idx + 1,
+                    "quantity": vol[w_idx, o_idx, t_idx],
+                    "unit_cost": np.asarray(unit, dtype=float),
+                    "kind": kind,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def _inventory(sol: Solution) -> pd.DataFrame:
-    p, x, y, inv, short, below = sol.params, sol.x, sol.y, sol.inv, sol.short, sol.below
+    p, x, y, inv, short = sol.params, sol.x, sol.y, sol.inv, sol.short
+    assert sol.o is not None
     _, n_m, n_t = inv.shape
     frames = []
     for w, out in enumerate(sol.outcomes):
-        planned = np.zeros((n_m, n_t))
-        spot = np.zeros((n_m, n_t))
-        np.add.at(planned, p.offer_material, out.avail * x)
-        np.add.at(spot, p.offer_material, y[w])
-        arrivals = planned + p.inbound
+        planned = arrivals(p, out, out.avail * x)
+        spot = arrivals(p, out, y[w])
+        called = arrivals(p, out, sol.o[w])
+        late = held_back(p, out, out.avail * x + sol.o[w] + y[w])
         opening = np.concatenate([p.initial[:, None], inv[w][:, :-1]], axis=1)
+        below = np.maximum(p.safety_stock - inv[w], 0.0)
         frames.append(
             pd.DataFrame(
                 {
@@ -214,14 +366,17 @@ def _inventory(sol: Solution) -> pd.DataFrame:
                     "material": np.repeat(p.materials, n_t),
                     "period": np.tile(np.arange(1, n_t + 1), n_m),
                     "opening": opening.ravel(),
-                    "arrivals": clean(arrivals).ravel(),
-                    "spot": spot.ravel(),
+                    "arrivals": clean(planned + p.inbound).ravel(),
+                    "spot": clean(spot).ravel(),
                     "demand": p.demand.ravel(),
                     "shortage": short[w].ravel(),
                     "closing": inv[w].ravel(),
                     "inbound": p.inbound.ravel(),
-                    "below_safety_stock": below[w].ravel(),
+                    "below_safety_stock": clean(below).ravel(),
                     "probability": out.probability,
+                    "called": clean(called).ravel(),
+                    "held_back": clean(late).ravel(),
+                    "safety_stock": p.safety_stock.ravel(),
                 }
             )
         )
@@ -229,40 +384,66 @@ def _inventory(sol: Solution) -> pd.DataFrame:
 
 
 def _cost_parts(sol: Solution) -> np.ndarray:
-    """Per scenario: purchase, delay, spot, holding, shortage, safety_stock (and 0 fixed)."""
-    p, x, y, inv, short, below = sol.params, sol.x, sol.y, sol.inv, sol.short, sol.below
-    outcomes = sol.outcomes
-    delay = p.delay_cost[:, None]
+    """Per scenario, the parts of C[w] in SCENARIO_KEYS order: purchase, spot, called,
+    holding, delay, shortage (over shipments that arrive within the horizon)."""
+    p, x, y, inv, short = sol.params, sol.x, sol.y, sol.inv, sol.short
+    assert sol.o is not None
     premium = 1.0 + p.scenario.spot_premium
     rows = []
-    for w, out in enumerate(outcomes):
+    for w, out in enumerate(sol.outcomes):
+        ok = p.delivered(out)
         gl = out.price * p.landed
-        delivered = out.avail * x
+        delivered = np.where(ok, out.avail * x, 0.0)
+        spot = np.where(ok, y[w], 0.0)
+        calls = np.where(ok, sol.o[w], 0.0)
+        delay = p.delay_cost_in(out)
         rows.append(
             [
                 float((gl * delivered).sum()),
-                float((delay * (delivered + y[w])).sum()),
-                float((gl * premium * y[w]).sum()),
+                float((gl * premium * spot).sum()),
+                float((p.exercise_landed * calls).sum()),
                 float((p.holding[:, None] * inv[w]).sum()),
+                float((delay * (delivered + spot + calls)).sum()),
                 float((p.shortage_cost[:, None] * short[w]).sum()),
-                float((p.safety_penalty[:, None] * below[w]).sum()),
-                0.0,
             ]
         )
-    return np.array(rows).reshape(len(outcomes), len(COST_KEYS))
+    return np.array(rows).reshape(len(sol.outcomes), len(SCENARIO_KEYS))
 
 
-def _material_kpis(
-    p: Parameters, x: np.ndarray, short: np.ndarray, probs: np.ndarray
-) -> dict[str, dict[str, Any]]:
+def _plan_costs(sol: Solution) -> tuple[dict[str, float], list[str]]:
+    """F by part (reservation, fixed, safety_stock, end_stock) and the suppliers used
+    (planned from or reserved at)."""
+    p = sol.params
+    assert sol.r is not None
+    inv0 = sol.inv[sol.base]
+    below = np.maximum(p.safety_stock - inv0, 0.0)
+    endshort = np.maximum(p.end_stock - inv0[:, -1], 0.0)
+    booked = sol.x + sol.r
+    used = [
+        p.suppliers[s] for s in range(len(p.suppliers)) if booked[p.offer_supplier == s].sum() > 0
+    ]
+    costs = {
+        "reservation": float((p.reservation_fee * sol.r).sum()),
+        "fixed": float(sum(p.fixed_cost[p.suppliers.index(s)] for s in used)),
+        "safety_stock": float((p.safety_penalty[:, None] * clean(below)).sum()),
+        "end_stock": float((p.end_penalty * clean(endshort)).sum()),
+    }
+    return costs, used
+
+
+def _material_kpis(sol: Solution, probs: np.ndarray) -> dict[str, dict[str, Any]]:
+    p, x, short = sol.params, sol.x, sol.short
+    assert sol.r is not None
     out: dict[str, dict[str, Any]] = {}
     live = probs > 0
+    inv0 = sol.inv[sol.base]
     for mi, mid in enumerate(p.materials):
         offers = p.offers_of(mi)
         vol = x[offers].sum(axis=1)
         total = float(vol.sum())
         by_supplier: dict[str, float] = {}
         by_country: dict[str, float] = {}
+        exposure: dict[str, float] = {}
         risk = 0.0
         for o, v in zip(offers, vol, strict=True):
             if v <= 0:
@@ -270,18 +451,38 @@ def _material_kpis(
             s = p.offer_supplier[o]
             by_supplier[p.suppliers[s]] = float(v / total)
             by_country[p.country[s]] = by_country.get(p.country[s], 0.0) + float(v / total)
+            for code in {p.country[s], *p.controlled_by[s]}:
+                exposure[code] = exposure.get(code, 0.0) + float(v / total)
             risk += float(p.risk[s] * v)
         shortage = short[:, mi, :].sum(axis=1)
         demand = float(p.demand[mi].sum())
         expected = float(probs @ shortage)
+        closing = float(inv0[mi, -1])
+        last_demand = float(p.demand[mi, -1])
+        reserved = float(sol.r[offers].sum())
         out[mid] = {
             "volume": total,
             "demand": demand,
             "share_by_supplier": dict(sorted(by_supplier.items())),
             "share_by_country": dict(sorted(by_country.items())),
+            "exposure_by_country": dict(sorted(exposure.items())),
             "average_risk": risk / total if total > 0 else None,
             "expected_shortage": expected,
             "worst_shortage": float(shortage[live].max()) if live.any() else 0.0,
             "service_level": 1.0 - expected / demand if demand > 0 else 1.0,
+            "end_position": {
+                "closing": closing,
+                "end_stock": float(p.end_stock[mi]),
+                "below_end_stock": max(0.0, float(p.end_stock[mi]) - closing),
+                "days_of_cover": (
+                    closing / last_demand * p.period_days if last_demand > 0 else None
+                ),
+            },
+            "reserved": reserved,
+            "called": {
+                o.name: float(sol.o[w][offers].sum())  # type: ignore[index]
+                for w, o in enumerate(sol.outcomes)
+                if reserved > 0
+            },
         }
     return out

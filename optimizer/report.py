@@ -30,7 +30,9 @@ from optimizer.errors import UserError
 from optimizer.interrupt import pid_alive
 from optimizer.orders import ORDER_COLUMNS, order_schedule
 from optimizer.pipeline import RunResult
-from optimizer.plan import COST_KEYS
+from optimizer.plan import PENALTY_KEYS, SPEND_KEYS, Plan
+
+V1_COST_KEYS = ("purchase", "delay", "spot", "holding", "shortage", "safety_stock", "fixed")
 
 FLOAT_FORMAT = "%.6f"
 PLAN_COLUMNS = [
@@ -43,7 +45,10 @@ PLAN_COLUMNS = [
     "landed_unit_cost",
     "delay_days",
     "cost",
+    "kind",
 ]
+SPOT_COLUMNS = ["scenario", "material", "supplier", "period", "quantity", "unit_cost", "kind"]
+SCENARIO_COLUMNS = ["scenario", "probability", "cost", "shortage", "spot", "called"]
 INVENTORY_COLUMNS = [
     "scenario",
     "material",
@@ -57,15 +62,45 @@ INVENTORY_COLUMNS = [
     "inbound",
     "below_safety_stock",
     "probability",
+    "called",
+    "held_back",
+    "safety_stock",
 ]
+# Numbers in CSV files: a fixed format per column (byte-stable), by what the column holds.
+MONEY_COLUMNS = {"cost", "landed_unit_cost", "unit_cost", "unit_landed_cost", "line_total"}
+DAY_COLUMNS = {"order_day", "delay_days", "arrival_day", "call_day"}
+PROBABILITY_COLUMNS = {"probability"}
 TMP_PREFIX = ".sourcing-tmp-"
 
 
 def _num(value: float | None) -> float | None:
+    """A number for JSON: None for NaN, 0 within 1e-9 of zero, 12 significant digits (so
+    that float noise like 3.599999999999999 reads 3.6)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     v = float(value)
-    return 0.0 if abs(v) < 1e-9 else v
+    if abs(v) < 1e-9:
+        return 0.0
+    return float(f"{v:.12g}")
+
+
+def cost_document(plan: Plan) -> dict[str, Any]:
+    """`costs` of summary.json: money spent apart from modelled penalties (DESIGN §5),
+    expected over the scenarios (F included), the CVaR term, and the item names of
+    version 1 at the top level (purchase, delay, spot, holding, shortage, safety_stock,
+    fixed) for programs that read them."""
+    costs = plan.costs
+    spend = {k: _num(costs[k]) for k in SPEND_KEYS}
+    penalties = {k: _num(costs[k]) for k in PENALTY_KEYS}
+    term = (plan.cvar or {}).get("term", 0.0)
+    return {
+        "spend": spend,
+        "penalties": penalties,
+        "total_spend": _num(plan.spend),
+        "total_penalties": _num(plan.penalties),
+        "cvar_term": _num(term),
+        **{k: _num(costs[k]) for k in V1_COST_KEYS},
+    }
 
 
 def summary(
@@ -80,16 +115,23 @@ def summary(
     plan = run.plan
     sc = plan.scenario
     materials = {}
+    probs = dict(zip(plan.scenarios["scenario"], plan.scenarios["probability"], strict=True))
     for mid, k in plan.materials.items():
+        called = {w: q for w, q in k["called"].items() if q > 0}
         materials[mid] = {
             "volume": _num(k["volume"]),
             "demand": _num(k["demand"]),
             "share_by_supplier": {s: _num(v) for s, v in k["share_by_supplier"].items()},
             "share_by_country": {c: _num(v) for c, v in k["share_by_country"].items()},
+            "exposure_by_country": {c: _num(v) for c, v in k["exposure_by_country"].items()},
             "average_risk": _num(k["average_risk"]),
             "expected_shortage": _num(k["expected_shortage"]),
             "worst_shortage": _num(k["worst_shortage"]),
             "service_level": _num(k["service_level"]),
+            "end_position": {e: _num(v) for e, v in k["end_position"].items()},
+            "reserved": _num(k["reserved"]),
+            "expected_called": _num(sum(probs[w] * q for w, q in called.items())),
+            "called_by_scenario": {w: _num(q) for w, q in called.items()},
         }
     solver = run.solve
     all_timings = {**run.timings, **(timings or {})}
@@ -101,10 +143,14 @@ def summary(
         "status": plan.status,
         "objective": _num(plan.objective),
         "total_cost": _num(plan.total_cost),
+        "spend": _num(plan.spend),
+        "penalties": _num(plan.penalties),
         "currency": sc.currency,
         "quantity_unit": sc.quantity_unit,
-        "costs": {k: _num(plan.costs[k]) for k in COST_KEYS},
-        "cvar": None if plan.cvar is None else {k: _num(v) for k, v in plan.cvar.items()},
+        "costs": cost_document(plan),
+        "cvar": None
+        if plan.cvar is None
+        else {k: _num(v) for k, v in plan.cvar.items() if k != "term"},
         "materials": materials,
         "suppliers_used": plan.suppliers_used,
         "scenarios": [
@@ -114,6 +160,7 @@ def summary(
                 "cost": _num(r.cost),
                 "shortage": _num(r.shortage),
                 "spot": _num(r.spot),
+                "called": _num(r.called),
             }
             for r in plan.scenarios.itertuples(index=False)
         ],
@@ -147,10 +194,46 @@ def _shadow_records(table: pd.DataFrame | None) -> list[dict[str, Any]]:
     return out
 
 
+def _column_format(name: str, values: pd.Series) -> str | None:
+    """printf format of a float column: money to the cent, probabilities to 12 decimals,
+    day counts as whole numbers when they all are (else to 2 decimals), quantities to 6."""
+    if name in MONEY_COLUMNS:
+        return "%.2f"
+    if name in PROBABILITY_COLUMNS:
+        return "%.12f"
+    if name in DAY_COLUMNS:
+        finite = values.dropna()
+        whole = bool(((finite - finite.round()).abs() < 1e-9).all())
+        return "%.0f" if whole else "%.2f"
+    return FLOAT_FORMAT
+
+
+def formatted(df: pd.DataFrame) -> pd.DataFrame:
+    """A table with its float columns as text in their column's format (see
+    `_column_format`); -0 is written as 0."""
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if not pd.api.types.is_float_dtype(col):
+            continue
+        fmt = _column_format(str(name), col)
+        text = [("" if pd.isna(v) else fmt % (v + 0.0)) for v in col.tolist()]
+        out[name] = [("0" + t[2:] if t.startswith("-0") and float(t) == 0 else t) for t in text]
+    return out
+
+
 def _csv(df: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None:
     if columns is not None:
         df = df[columns]
-    df.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    formatted(df).to_csv(path, index=False, lineterminator="\n")
+
+
+def plan_table(plan: Plan) -> pd.DataFrame:
+    """plan.csv: the planned arrivals (kind `order`), then reservations (kind `reservation`)."""
+    frames = [plan.orders.assign(kind="order")]
+    if plan.reservations is not None and not plan.reservations.empty:
+        frames.append(plan.reservations.assign(kind="reservation"))
+    return pd.concat(frames, ignore_index=True)[PLAN_COLUMNS]
 
 
 def run_files(
@@ -163,11 +246,11 @@ def run_files(
     """
     plan = run.plan
     files: dict[str, Callable[[Path], None]] = {
-        "plan.csv": lambda p: _csv(plan.orders, p, PLAN_COLUMNS),
+        "plan.csv": lambda p: _csv(plan_table(plan), p, PLAN_COLUMNS),
         "orders.csv": lambda p: _csv(order_schedule(plan), p, ORDER_COLUMNS),
         "inventory.csv": lambda p: _csv(plan.inventory, p, INVENTORY_COLUMNS),
-        "spot.csv": lambda p: _csv(plan.spot, p),
-        "scenarios.csv": lambda p: _csv(plan.scenarios, p),
+        "spot.csv": lambda p: _csv(plan.spot, p, SPOT_COLUMNS),
+        "scenarios.csv": lambda p: _csv(plan.scenarios, p, SCENARIO_COLUMNS),
         "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
         "scenario.resolved.yaml": lambda p: p.write_text(resolved_yaml),
         "report.html": _write_report,
@@ -306,13 +389,15 @@ def _pct(v: float | None) -> str:
 def print_summary(doc: dict[str, Any], console: Console) -> None:
     """Print a run's summary as readable tables."""
     cur = doc["currency"]
-    unit = doc["quantity_unit"]
     title = doc.get("title") or doc["scenario"]
     head = Table.grid(padding=(0, 2))
     head.add_row("Scenario", f"{title} ({doc['scenario']})")
     head.add_row("Status", f"{doc['status']} (checked: {'yes' if doc['checked'] else 'no'})")
     head.add_row("Objective", f"{_money(doc['objective'])} {cur}")
-    head.add_row("Fixed + expected cost", f"{_money(doc['total_cost'])} {cur}")
+    head.add_row("Expected spend", f"{_money(doc.get('spend'))} {cur} (money paid)")
+    head.add_row(
+        "Expected penalties", f"{_money(doc.get('penalties'))} {cur} (modelled, not paid)"
+    )
     if doc.get("cvar") and len(doc["scenarios"]) > 1:
         cv = doc["cvar"]
         head.add_row(
@@ -320,43 +405,8 @@ def print_summary(doc: dict[str, Any], console: Console) -> None:
             f"{_money(cv['cvar'])} {cur} (VaR {_money(cv['var'])})",
         )
     console.print(head)
-
-    costs = Table(title=f"Expected cost breakdown ({cur})", title_justify="left")
-    costs.add_column("item")
-    costs.add_column("cost", justify="right")
-    costs.add_column("share", justify="right")
-    total = doc["total_cost"] or 0.0
-    for key, value in doc["costs"].items():
-        costs.add_row(key.replace("_", " "), _money(value), _pct(value / total if total else None))
-    costs.add_row("total", _money(total), "100.0%" if total else "-", style="bold")
-    console.print(costs)
-
-    mats = Table(title="Materials", title_justify="left")
-    for col in (
-        "material",
-        f"volume ({unit})",
-        "avg risk",
-        "exp. shortage",
-        "worst",
-        "service",
-        "by country",
-        "by supplier",
-    ):
-        mats.add_column(
-            col, justify="left" if col in ("material", "by country", "by supplier") else "right"
-        )
-    for mid, k in doc["materials"].items():
-        mats.add_row(
-            mid,
-            f"{k['volume']:,.1f}",
-            "-" if k["average_risk"] is None else f"{k['average_risk']:.2f}",
-            f"{k['expected_shortage']:,.1f}",
-            f"{k['worst_shortage']:,.1f}",
-            _pct(k["service_level"]),
-            ", ".join(f"{c} {_pct(v)}" for c, v in _top(k["share_by_country"])),
-            ", ".join(f"{s} {_pct(v)}" for s, v in _top(k["share_by_supplier"])),
-        )
-    console.print(mats)
+    _print_costs(doc, console)
+    _print_materials(doc, console)
     if len(doc["scenarios"]) > 1:
         _print_scenarios(doc, console)
     if doc.get("shadow_prices"):
@@ -369,6 +419,78 @@ def print_summary(doc: dict[str, Any], console: Console) -> None:
         f"{m['variables']:,} variables, {m['rows']:,} rows, {m['nonzeros']:,} non-zeros"
         + (f", {m['binaries']:,} binaries" if m["binaries"] else "")
     )
+
+
+PENALTY_NOTES = {
+    "delay": "days of lead time and licence wait",
+    "shortage": "demand not met",
+    "safety_stock": "plan below its safety stock",
+    "end_stock": "plan ends below its end stock",
+}
+
+
+def _print_costs(doc: dict[str, Any], console: Console) -> None:
+    """Money spent, then modelled penalties, each with its items and share of the total."""
+    cur = doc["currency"]
+    costs = doc["costs"]
+    table = Table(title=f"Expected cost ({cur})", title_justify="left")
+    table.add_column("item")
+    table.add_column("cost", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("what it is")
+    total = doc["total_cost"] or 0.0
+    groups = (
+        ("spend", "money spent", costs.get("spend") or {}, {}),
+        ("penalties", "penalties (not paid)", costs.get("penalties") or {}, PENALTY_NOTES),
+    )
+    for key, label, items, notes in groups:
+        for item, value in items.items():
+            share = _pct(value / total if total else None)
+            table.add_row(f"  {item.replace('_', ' ')}", _money(value), share, notes.get(item, ""))
+        subtotal = doc.get(key)
+        share = _pct(subtotal / total if total and subtotal is not None else None)
+        table.add_row(label, _money(subtotal), share, "", style="bold")
+    table.add_row("total", _money(total), "100.0%" if total else "-", "", style="bold")
+    console.print(table)
+
+
+def _print_materials(doc: dict[str, Any], console: Console) -> None:
+    """Per material: volume, risk, shortage, service, end position and the sourcing mix."""
+    unit = doc["quantity_unit"]
+    mats = Table(title="Materials", title_justify="left")
+    for col in (
+        "material",
+        f"volume ({unit})",
+        "avg risk",
+        f"exp. shortage ({unit})",
+        f"worst ({unit})",
+        "service",
+        f"end stock ({unit})",
+        "by country",
+        "by supplier",
+    ):
+        mats.add_column(
+            col, justify="left" if col in ("material", "by country", "by supplier") else "right"
+        )
+    for mid, k in doc["materials"].items():
+        end = k.get("end_position") or {}
+        closing, target = end.get("closing"), end.get("end_stock")
+        end_text = "-" if closing is None else f"{closing:,.1f}"
+        if target:
+            end_text += f" / {target:,.1f}"
+        mats.add_row(
+            mid,
+            f"{k['volume']:,.1f}",
+            "-" if k["average_risk"] is None else f"{k['average_risk']:.2f}",
+            f"{k['expected_shortage']:,.1f}",
+            f"{k['worst_shortage']:,.1f}",
+            _pct(k["service_level"]),
+            end_text,
+            ", ".join(f"{c} {_pct(v)}" for c, v in _top(k["share_by_country"])),
+            ", ".join(f"{s} {_pct(v)}" for s, v in _top(k["share_by_supplier"])),
+        )
+    mats.caption = "end stock: closing stock of the plan / its end-stock target"
+    console.print(mats)
 
 
 def _top(shares: dict[str, float], n: int = 4) -> list[tuple[str, float]]:

@@ -32,8 +32,11 @@ TEXT_COLUMNS = (
     "supplier",
     "country",
     "order_date",
+    "arrival_date",
+    "call_date",
     "licence_needed",
-    "overdue",
+    "order_now",
+    "kind",
 )
 
 

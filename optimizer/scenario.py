@@ -99,13 +99,30 @@ class Material(_Strict):
     holding_cost: NonNeg = Field(
         0, description="Cost per unit held at the end of a period [currency/quantity_unit/period]."
     )
-    safety_stock: NonNeg = Field(
-        0, description="Target stock at the end of each period [quantity_unit]."
+    safety_stock: NonNeg | None = Field(
+        None,
+        description="Target stock at the end of each period, in the plan's own world w0 "
+        "[quantity_unit]; default 0. Not together with safety_stock_days.",
+    )
+    safety_stock_days: NonNeg | None = Field(
+        None,
+        description="Target stock as days of cover: safety_stock_days * demand[t] / "
+        "period_days at the end of period t [days]. Not together with safety_stock.",
     )
     safety_stock_penalty: NonNeg | None = Field(
         None,
-        description="Cost per unit below the safety stock, per period "
+        description="Cost per unit the plan leaves below the safety stock, per period "
         "[currency/quantity_unit/period]; default shortage_cost / 10.",
+    )
+    end_stock: NonNeg | None = Field(
+        None,
+        description="Stock the plan hands to the next horizon, at the end of the last period "
+        "[quantity_unit]; default the safety stock of the last period.",
+    )
+    end_stock_penalty: NonNeg | None = Field(
+        None,
+        description="Cost per unit the plan ends below end_stock [currency/quantity_unit]; "
+        "default shortage_cost.",
     )
 
     @property
@@ -115,6 +132,13 @@ class Material(_Strict):
             return self.safety_stock_penalty
         return self.shortage_cost / 10.0
 
+    @property
+    def penalty_below_end_stock(self) -> float:
+        """Per-unit cost of ending the horizon below the end stock."""
+        if self.end_stock_penalty is not None:
+            return self.end_stock_penalty
+        return float(self.shortage_cost)
+
 
 class Country(_Strict):
     """Defaults for the suppliers of one country."""
@@ -122,7 +146,7 @@ class Country(_Strict):
     tariff: TariffRate = Field(
         0,
         description="Import tariff as a fraction of the price (0.25 = 25%; a rate may exceed "
-        "1, e.g. 1.45 = 145%) [fraction].",
+        "1, e.g. 1.45 = 145%, with a warning; above 10 is an error) [fraction].",
     )
     risk: Fraction = Field(0, description="Risk score from 0 (safe) to 1 [score].")
 
@@ -143,6 +167,17 @@ class Offer(_Strict):
         description="If anything arrives in a period, at least this much [quantity_unit]; "
         "default 0 (no minimum).",
     )
+    reservation_fee: PerPeriod | None = Field(
+        None,
+        description="Option contract: fee per unit of capacity reserved per period "
+        "[currency/quantity_unit]; a number or a list of `periods` numbers. Reserved "
+        "capacity can be called in a disruption at exercise_price.",
+    )
+    exercise_price: PerPeriod | None = Field(
+        None,
+        description="Price of a reserved unit when it is called [currency/quantity_unit]; "
+        "default the offer's price. Needs reservation_fee.",
+    )
 
 
 class Supplier(_Strict):
@@ -162,8 +197,24 @@ class Supplier(_Strict):
     license_delay_days: NonNeg = Field(
         0, description="Export licence wait [days] (45 working days is about 63 calendar days)."
     )
+    qualification_days: NonNeg = Field(
+        0,
+        description="A supplier not yet qualified delivers nothing before qualification plus "
+        "lead time plus licence delay have passed [days]; default 0. Pair it with fixed_cost.",
+    )
+    controlled_by: list[Id] = Field(
+        default_factory=list,
+        description="Other countries whose export controls reach this supplier (e.g. magnets "
+        "made in Vietnam from Chinese rare earths); default none.",
+    )
+    recovery_days: NonNeg | None = Field(
+        None,
+        description="Time to recover if this supplier stops [days]; analysis only (survive).",
+    )
     fixed_cost: NonNeg = Field(
-        0, description="One-off cost if the supplier is used at all [currency]."
+        0,
+        description="One-off cost if the supplier is used at all (planned from or reserved at) "
+        "[currency].",
     )
     max_share: Fraction | None = Field(
         None,
@@ -201,6 +252,11 @@ class Policy(_Strict):
         default_factory=dict,
         description="Per country code: largest share of each material [fraction].",
     )
+    max_country_exposure: dict[Id, Fraction] = Field(
+        default_factory=dict,
+        description="Per country code: largest share of each material from suppliers in that "
+        "country or controlled by it (controlled_by) [fraction].",
+    )
     max_average_risk: Fraction | None = Field(
         None, description="Largest volume-weighted mean supplier risk per material [score]."
     )
@@ -225,8 +281,40 @@ class Effect(_Strict):
     price_factor: float = Field(
         1.0, ge=0.0, le=100.0, description="Multiplier on the landed cost [factor]."
     )
-    from_period: int = Field(1, ge=1, description="First period hit (1-based).")
-    to_period: int | None = Field(None, ge=1, description="Last period hit; default the last.")
+    delay_days: NonNeg = Field(
+        0,
+        description="Extra days before shipments due in the hit periods arrive (e.g. a licence "
+        "backlog) [days]; default 0.",
+    )
+    reach: Literal["own", "controlled"] | None = Field(
+        None,
+        description="With `country` only: `own` (default) hits the suppliers in the country; "
+        "`controlled` also those whose controlled_by lists it.",
+    )
+    from_period: int | None = Field(
+        None, ge=1, description="First period hit (1-based); default 1. Or from_date."
+    )
+    to_period: int | None = Field(
+        None, ge=1, description="Last period hit; default the last. Or to_date."
+    )
+    from_date: dt.date | None = Field(
+        None,
+        strict=False,
+        description="First day hit (YYYY-MM-DD; needs horizon.start): the period containing it.",
+    )
+    to_date: dt.date | None = Field(
+        None,
+        strict=False,
+        description="Last day hit (YYYY-MM-DD; needs horizon.start): the period containing it.",
+    )
+
+    @field_validator("from_date", "to_date", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: Any) -> Any:
+        """Only `YYYY-MM-DD` (or a date): lax mode would read a number as a date."""
+        if value is None or isinstance(value, (str, dt.date)):
+            return value
+        raise PydanticCustomError("date_type", "must be a date written YYYY-MM-DD")
 
 
 class Disruption(_Strict):
@@ -313,8 +401,9 @@ class Scenario(_Strict):
     spot_premium: float = Field(
         0.5,
         ge=0.0,
-        le=100,
-        description="Spot price = landed price * (1 + spot_premium) [fraction]; default 0.5.",
+        le=10.0,
+        description="Spot price = landed price * (1 + spot_premium) [fraction: 0.5 = +50%; above "
+        "1 warns, above 10 is an error]; default 0.5.",
     )
     objective: Objective = Field(default_factory=Objective)
 
@@ -374,14 +463,15 @@ def reference_problems(sc: Scenario) -> Iterator[Problem]:
     countries = _known_countries(sc)
     yield from _material_problems(sc)
     yield from _offer_problems(sc)
-    for code in sc.policy.max_country_share:
-        if code not in countries:
-            yield Problem(
-                ("policy", "max_country_share", code),
-                f"unknown country {code!r}: no supplier is there and `countries` does not list it"
-                f"{_suggest(code, countries)}",
-                code,
-            )
+    for key in ("max_country_share", "max_country_exposure"):
+        for code in getattr(sc.policy, key):
+            if code not in countries:
+                yield Problem(
+                    ("policy", key, code),
+                    f"unknown country {code!r}: no supplier is there or controlled by it and "
+                    f"`countries` does not list it{_suggest(code, countries)}",
+                    code,
+                )
     yield from _event_problems(sc)
     for key, events in (("disruptions", sc.disruptions), ("risks", sc.risks)):
         seen: dict[str, int] = {}
@@ -403,8 +493,12 @@ def reference_problems(sc: Scenario) -> Iterator[Problem]:
 
 
 def _known_countries(sc: Scenario) -> set[str]:
-    """Country codes a policy or an effect may name: those of suppliers and of `countries`."""
-    return {s.country for s in sc.suppliers.values()} | set(sc.countries)
+    """Country codes a policy or an effect may name: those of suppliers, of their
+    `controlled_by` and of `countries`."""
+    known = {s.country for s in sc.suppliers.values()} | set(sc.countries)
+    for sup in sc.suppliers.values():
+        known.update(sup.controlled_by)
+    return known
 
 
 def _material_problems(sc: Scenario) -> Iterator[Problem]:
@@ -412,6 +506,13 @@ def _material_problems(sc: Scenario) -> Iterator[Problem]:
     for mid, mat in sc.materials.items():
         yield from _check_list(mat.demand, periods, ("materials", mid, "demand"))
         yield from _check_list(mat.inbound, periods, ("materials", mid, "inbound"), exact=False)
+        if mat.safety_stock is not None and mat.safety_stock_days is not None:
+            yield Problem(
+                ("materials", mid, "safety_stock_days"),
+                "give the safety stock either in units (safety_stock) or in days of cover "
+                "(safety_stock_days), not both",
+                mat.safety_stock_days,
+            )
 
 
 def _offer_problems(sc: Scenario) -> Iterator[Problem]:
@@ -423,10 +524,20 @@ def _offer_problems(sc: Scenario) -> Iterator[Problem]:
                 yield Problem(
                     base, f"offer for unknown material {mid!r}{_suggest(mid, sc.materials)}", mid
                 )
-            if isinstance(offer.price, list):
-                yield from _check_list(offer.price, periods, (*base, "price"))
-            if isinstance(offer.capacity, list):
-                yield from _check_list(offer.capacity, periods, (*base, "capacity"))
+            for key in ("price", "capacity", "reservation_fee", "exercise_price"):
+                yield from _check_list(getattr(offer, key), periods, (*base, key))
+            if offer.exercise_price is not None and offer.reservation_fee is None:
+                yield Problem(
+                    (*base, "exercise_price"),
+                    "an exercise price is the price of reserved capacity; give a "
+                    "reservation_fee too (or remove exercise_price)",
+                    offer.exercise_price,
+                )
+        seen: set[str] = set()
+        for k, code in enumerate(sup.controlled_by):
+            if code in seen:
+                yield Problem(("suppliers", sid, "controlled_by", k), "listed twice", code)
+            seen.add(code)
 
 
 def _event_problems(sc: Scenario) -> Iterator[Problem]:
@@ -450,8 +561,8 @@ def _event_problems(sc: Scenario) -> Iterator[Problem]:
     if total > 1 + 1e-12:
         yield Problem(
             ("disruptions",),
-            f"probabilities sum to {total:g}, above 1 (the rest of 1 is the undisrupted case)",
-            total,
+            f"probabilities sum to {total:.10g}, above 1 (the rest of 1 is the undisrupted case)",
+            round(total, 10),
         )
 
 
@@ -482,7 +593,15 @@ def _effect_problems(
                 f"unknown material {mid!r}{_suggest(mid, sc.materials)}",
                 mid,
             )
+    if eff.reach is not None and eff.supplier is not None:
+        yield Problem(
+            (*path, "reach"),
+            "`reach` widens a country's effect to the suppliers it controls; a supplier "
+            "effect hits that supplier only (remove `reach`)",
+            eff.reach,
+        )
     yield from _period_problems(eff, path, sc.horizon.periods)
+    yield from _date_problems(eff, path, sc.horizon.start)
 
 
 def _period_problems(eff: Effect, path: tuple[str | int, ...], periods: int) -> Iterator[Problem]:
@@ -490,13 +609,134 @@ def _period_problems(eff: Effect, path: tuple[str | int, ...], periods: int) -> 
         yield Problem(
             (*path, "to_period"), f"must be <= horizon.periods ({periods})", eff.to_period
         )
+    if eff.from_period is None:
+        return
     last = min(eff.to_period if eff.to_period is not None else periods, periods)
     if eff.from_period > periods:
         yield Problem(
             (*path, "from_period"), f"must be <= horizon.periods ({periods})", eff.from_period
         )
-    elif eff.from_period > last:
+    elif eff.to_period is not None and eff.from_period > last:
         yield Problem((*path, "from_period"), f"must be <= to_period ({last})", eff.from_period)
+
+
+def _date_problems(
+    eff: Effect, path: tuple[str | int, ...], start: dt.date | None
+) -> Iterator[Problem]:
+    """`from_date`/`to_date`: not with the period form, only with a start, in order."""
+    for date_key, period_key in (("from_date", "from_period"), ("to_date", "to_period")):
+        date = getattr(eff, date_key)
+        if date is None:
+            continue
+        if getattr(eff, period_key) is not None:
+            yield Problem(
+                (*path, date_key), f"give either {period_key} or {date_key}, not both", str(date)
+            )
+        if start is None:
+            yield Problem(
+                (*path, date_key),
+                "a date needs the calendar date of day 0: set horizon.start (YYYY-MM-DD)",
+                str(date),
+            )
+    if eff.from_date is not None and eff.to_date is not None and eff.from_date > eff.to_date:
+        yield Problem(
+            (*path, "from_date"),
+            f"must be on or before to_date ({eff.to_date})",
+            str(eff.from_date),
+        )
+
+
+def date_period(date: dt.date, start: dt.date, period_days: float) -> int:
+    """The period that contains a date: `floor((date - start).days / D) + 1` (may lie
+    outside 1..P; DESIGN §4)."""
+    return math.floor((date - start).days / period_days) + 1
+
+
+def effect_window(eff: Effect, horizon: Horizon) -> tuple[int, int] | None:
+    """First and last period (1-based, inclusive) an effect hits, clipped to the horizon;
+    None when the window lies wholly outside it (DESIGN §4)."""
+    periods = horizon.periods
+    first, last = eff.from_period or 1, eff.to_period or periods
+    if eff.from_date is not None and horizon.start is not None:
+        first = date_period(eff.from_date, horizon.start, horizon.period_days)
+    if eff.to_date is not None and horizon.start is not None:
+        last = date_period(eff.to_date, horizon.start, horizon.period_days)
+    first, last = max(first, 1), min(last, periods)
+    return (first, last) if first <= last else None
+
+
+def hits(sc: Scenario, eff: Effect, supplier: str, material: str) -> bool:
+    """Whether an effect hits one offer: its supplier (or country, with `reach: controlled`
+    also the suppliers controlled by it) and its material."""
+    sup = sc.suppliers[supplier]
+    if eff.supplier is not None and eff.supplier != supplier:
+        return False
+    controlled = eff.reach == "controlled" and eff.country in sup.controlled_by
+    if eff.country is not None and sup.country != eff.country and not controlled:
+        return False
+    return eff.materials is None or material in eff.materials
+
+
+def scenario_warnings(sc: Scenario) -> Iterator[Problem]:
+    """Values that are valid but probably not what was meant; each at its field path."""
+    for code, country in sc.countries.items():
+        if country.tariff > 1:
+            yield Problem(("countries", code, "tariff"), _percent_note(country.tariff))
+    if sc.spot_premium > 1:
+        yield Problem(("spot_premium",), _percent_note(sc.spot_premium, "a premium"))
+    for sid, sup in sc.suppliers.items():
+        if sup.tariff is not None and sup.tariff > 1:
+            yield Problem(("suppliers", sid, "tariff"), _percent_note(sup.tariff))
+        if sc.countries and sup.country not in sc.countries and (
+            sup.risk is None or sup.tariff is None
+        ):
+            missing = " and ".join(
+                k for k, v in (("risk", sup.risk), ("tariff", sup.tariff)) if v is None
+            )
+            yield Problem(
+                ("suppliers", sid, "country"),
+                f"country {sup.country!r} has no entry in `countries`: this supplier's "
+                f"{missing} default{'s' if ' and ' not in missing else ''} to 0",
+            )
+    yield from _window_warnings(sc)
+
+
+def _percent_note(value: float, what: str = "a tariff") -> str:
+    return (
+        f"{what} of {value:g} is read as {100 * value:g}% (fractions are fractions); if you "
+        f"meant {value:g}%, write {value / 100:g}"
+    )
+
+
+def _window_warnings(sc: Scenario) -> Iterator[Problem]:
+    horizon = sc.horizon
+    start = horizon.start
+    if start is None:
+        return
+    try:
+        last_day = start + dt.timedelta(days=math.ceil(horizon.periods * horizon.period_days) - 1)
+        span = f"{start} to {last_day}"
+    except OverflowError:
+        span = f"{horizon.periods} periods from {start}"
+    for key, events in (("disruptions", sc.disruptions), ("risks", sc.risks)):
+        for i, event in enumerate(events):
+            for j, eff in enumerate(event.effects):
+                path = (key, i, "effects", j)
+                window = effect_window(eff, horizon)
+                for date_key in ("from_date", "to_date"):
+                    date = getattr(eff, date_key)
+                    if date is None:
+                        continue
+                    if 1 <= date_period(date, start, horizon.period_days) <= horizon.periods:
+                        continue
+                    what = (
+                        "the effect hits nothing"
+                        if window is None
+                        else f"the effect is clipped to periods {window[0]}-{window[1]}"
+                    )
+                    yield Problem(
+                        (*path, date_key), f"{date} lies outside the horizon ({span}): {what}"
+                    )
 
 
 def _suggest(name: str, names: Iterable[str]) -> str:

@@ -1,20 +1,25 @@
 """A fixed plan under other scenarios: `sourcing stress` (DESIGN §5).
 
-The plan x (supplier, material, period -> quantity) comes from a run folder
-(plan.csv, with the run's own figures from summary.json and inventory.csv) or
-from a scenario file, which is solved first. It is held fixed and replayed in
-every scenario w of each OTHER file (`optimizer.model.build_replay`): planned
-volume arrives as `x_eff = min(x, capacity)` from OTHER's earliest arrival
-period on, at OTHER's prices, availability and delays; what is missing is
-bought spot (in every scenario, w0 included) or goes short. The replay is
+The plan x and its reservations r (supplier, material, period -> quantity)
+come from a run folder (plan.csv, with the run's own figures from summary.json
+and inventory.csv) or from a scenario file, which is solved first. They are
+held fixed and replayed in every scenario w of each OTHER file
+(`optimizer.model.build_replay`): planned volume arrives as
+`x_eff = min(x, capacity)` from OTHER's earliest arrival period on, at OTHER's
+prices, availability and delays; what is missing is bought spot or called
+from the reservations (in every scenario, w0 included) or goes short. The
+plan's own terms F are those of OTHER's demand and targets. The replay is
 checked like every plan (`check_plan(replay=True)`).
 
 Per scenario of OTHER this reports the cost, the planned volume delivered,
 spot volume, shortage and the lowest service level over materials, next to
-the plan's own figures; and the regret: the replayed fixed + expected cost
-minus the fixed + expected cost of OTHER's own optimal plan (OTHER re-solved).
-The regret can be negative: the replay may buy spot in w0 and ignores OTHER's
-policy caps, which OTHER's own plan may not.
+the plan's own figures; the policy caps of OTHER that the plan breaks (which
+cap, which material, by how much, and the field that sets it); and the
+regret: the replayed total (F + expected) cost minus that of OTHER's own
+optimal plan (OTHER re-solved), and when OTHER optimises CVaR also the regret
+on OTHER's objective (total cost plus the CVaR term). The regret can be
+negative when the plan breaks OTHER's caps or buys spot in w0, which OTHER's
+own plan may not.
 """
 
 from __future__ import annotations
@@ -28,15 +33,16 @@ import numpy as np
 import pandas as pd
 
 from optimizer.batch import Job, JobFailed, run_job
-from optimizer.check import check_plan
-from optimizer.errors import InternalError, NoSolution, ScenarioError, UserError
+from optimizer.check import Breach, check_plan, policy_breaches
+from optimizer.errors import InternalError, ScenarioError, UserError
 from optimizer.executor import Executor, Serial
-from optimizer.loading import load_scenario
-from optimizer.model import build_replay
+from optimizer.loading import LoadedScenario, load_scenario
+from optimizer.model import BuiltModel, build_replay
 from optimizer.parameters import Parameters, build_parameters
-from optimizer.plan import Plan, extract_plan, solution_of
+from optimizer.pipeline import PolicyInfeasible, solve_stock_first
+from optimizer.plan import PLAN_KEYS, Plan, cvar_of, extract_plan
 from optimizer.scenario import Scenario
-from optimizer.solving import SolverOptions, Status, solve
+from optimizer.solving import SolverOptions
 
 PlanKey = tuple[str, str, int]  # supplier, material, period (1-based)
 EXPECTED = "expected"  # the probability-weighted row of a figures table
@@ -61,6 +67,7 @@ class FixedPlan:
     figures: pd.DataFrame  # FIGURE_COLUMNS, one row per own scenario plus "expected"
     currency: str = "USD"
     unit: str = "t"
+    reserved: dict[PlanKey, float] = field(default_factory=dict)
 
     @property
     def total_cost(self) -> float:
@@ -77,15 +84,27 @@ class UnderResult:
     message: str = ""
     scenario: str = ""  # OTHER's name
     figures: pd.DataFrame | None = None  # FIGURE_COLUMNS per scenario of OTHER + "expected"
-    replayed_cost: float = float("nan")  # fixed + expected cost of the replay
-    optimal_cost: float | None = None  # fixed + expected cost of OTHER's own plan
+    replayed_cost: float = float("nan")  # F + expected cost of the replay
+    optimal_cost: float | None = None  # F + expected cost of OTHER's own plan
     note: str = ""  # why there is no optimum, or plan volume OTHER does not offer
     replay: Plan | None = None
+    breaches: list[Breach] = field(default_factory=list)  # OTHER's caps the plan breaks
+    breach_lines: list[str] = field(default_factory=list)  # the same, with file and line
+    objective_kind: str = "expected"  # what OTHER optimises: expected or cvar
+    replayed_objective: float | None = None  # with cvar: total + the CVaR term of the replay
+    optimal_objective: float | None = None  # with cvar: OTHER's own objective
 
     @property
     def regret(self) -> float | None:
-        """Replayed expected cost minus OTHER's optimal expected cost."""
+        """Replayed total cost minus OTHER's optimal total cost."""
         return None if self.optimal_cost is None else self.replayed_cost - self.optimal_cost
+
+    @property
+    def objective_regret(self) -> float | None:
+        """With cvar: replayed objective minus OTHER's optimal objective."""
+        if self.replayed_objective is None or self.optimal_objective is None:
+            return None
+        return self.replayed_objective - self.optimal_objective
 
 
 @dataclass
@@ -99,9 +118,14 @@ class StressReport:
 # --- the plan ---------------------------------------------------------------------------
 
 
-def quantities_of(orders: pd.DataFrame) -> dict[PlanKey, float]:
-    """Planned quantities from a plan table (plan.csv or `Plan.orders`)."""
+def quantities_of(orders: pd.DataFrame, kind: str = "order") -> dict[PlanKey, float]:
+    """Planned quantities (or with kind "reservation", reserved capacity) from a plan table
+    (plan.csv, `Plan.orders` or `Plan.reservations`)."""
     out: dict[PlanKey, float] = {}
+    if "kind" in orders.columns:
+        orders = orders[orders["kind"].astype(str) == kind]
+    elif kind != "order":
+        return out
     for r in orders.itertuples(index=False):
         key = (str(r.supplier), str(r.material), int(r.period))
         out[key] = out.get(key, 0.0) + float(r.quantity)
@@ -170,8 +194,9 @@ def load_plan(source: Path, options: SolverOptions) -> FixedPlan:
             raise UserError(f"{source}: summary.json lists no scenarios; not a run folder")
         figures = scenario_figures(run.inventory, costs)
         quantities = quantities_of(run.plan)
+        reserved = quantities_of(run.plan, "reservation")
         return FixedPlan(
-            run.scenario.name, str(source), quantities, figures, run.currency, run.unit
+            run.scenario.name, str(source), quantities, figures, run.currency, run.unit, reserved
         )
     result = run_job(Job(str(source), options))
     result.raise_if_failed()
@@ -180,7 +205,10 @@ def load_plan(source: Path, options: SolverOptions) -> FixedPlan:
     figures = scenario_figures(plan.inventory, plan.scenarios)
     sc = plan.scenario
     quantities = quantities_of(plan.orders)
-    return FixedPlan(sc.name, str(source), quantities, figures, sc.currency, sc.quantity_unit)
+    reserved = quantities_of(plan.reservations) if not plan.reservations.empty else {}
+    return FixedPlan(
+        sc.name, str(source), quantities, figures, sc.currency, sc.quantity_unit, reserved
+    )
 
 
 # --- the replay -------------------------------------------------------------------------
@@ -205,7 +233,10 @@ def plan_array(params: Parameters, quantities: Mapping[PlanKey, float]) -> tuple
 
 
 def replay_plan(
-    scenario: Scenario, quantities: Mapping[PlanKey, float], options: SolverOptions
+    scenario: Scenario,
+    quantities: Mapping[PlanKey, float],
+    options: SolverOptions,
+    reserved: Mapping[PlanKey, float] | None = None,
 ) -> tuple[Plan, float]:
     """Replay a fixed plan under a scenario; the checked replay and the volume it cannot place.
 
@@ -214,14 +245,17 @@ def replay_plan(
     """
     params = build_parameters(scenario)
     x, lost = plan_array(params, quantities)
-    built = build_replay(params, x)
-    result = solve(built, options)
-    if result.status is Status.NO_SOLUTION:
-        raise NoSolution(f"no replay within the limits ({result.solver}: {result.message})")
-    if not result.status.has_plan or result.values is None or result.objective is None:
-        raise InternalError(f"replay: solver {result.solver} failed: {result.status.value}")
-    plan = extract_plan(solution_of(built, result.values), result.status.value, result.objective)
-    report = check_plan(plan, replay=True, planned=dict(quantities))
+    r, _ = plan_array(params, reserved or {})
+
+    def build(p: Parameters, complement: frozenset[tuple[int, int]]) -> BuiltModel:
+        return build_replay(p, x, r, complement=complement)
+
+    try:
+        _built, result, solution, _ = solve_stock_first(params, options, build)
+    except PolicyInfeasible as exc:
+        raise InternalError(f"replay: {exc}") from None
+    plan = extract_plan(solution, result.status.value, result.objective or 0.0)
+    report = check_plan(plan, replay=True, planned=dict(quantities), reserved=dict(reserved or {}))
     if not report.ok:
         raise InternalError(
             "the replayed plan fails the independent check:\n  "
@@ -237,14 +271,16 @@ class UnderJob:
     path: str
     quantities: dict[PlanKey, float]
     options: SolverOptions
+    reserved: dict[PlanKey, float] = field(default_factory=dict)
 
 
 def run_under(job: UnderJob) -> UnderResult:
     """Replay and re-solve one OTHER file; never raises (failures come back as exit codes)."""
     out = UnderResult(job.path)
     try:
-        scenario = load_scenario(job.path).scenario
-        plan, lost = replay_plan(scenario, job.quantities, job.options)
+        loaded = load_scenario(job.path)
+        scenario = loaded.scenario
+        plan, lost = replay_plan(scenario, job.quantities, job.options, job.reserved)
     except ScenarioError as exc:  # every problem already names its file and line
         out.exit_code, out.message = exc.exit_code, str(exc)
         return out
@@ -259,6 +295,19 @@ def run_under(job: UnderJob) -> UnderResult:
     out.replay = plan
     out.figures = scenario_figures(plan.inventory, plan.scenarios)
     out.replayed_cost = plan.total_cost
+    replayed = {
+        (str(r.supplier), str(r.material), int(r.period)): float(r.quantity)
+        for r in plan.orders.itertuples(index=False)
+    }
+    out.breaches = policy_breaches(scenario, replayed)
+    out.breach_lines = [_located(loaded, b) for b in out.breaches]
+    objective = scenario.objective
+    out.objective_kind = objective.risk_measure
+    if objective.risk_measure == "cvar" and plan.cvar is not None:
+        probs = plan.scenarios["probability"].to_numpy(dtype=float)
+        own_costs = plan.scenarios["cost"].to_numpy(dtype=float) - _plan_part(plan)
+        tail = cvar_of(own_costs, probs, objective.cvar_alpha)["cvar"]
+        out.replayed_objective = plan.total_cost + objective.cvar_weight * tail
     if lost > 0:
         unit = scenario.quantity_unit
         out.note = f"{lost:g} {unit} of the planned volume is not offered in {scenario.name}"
@@ -266,6 +315,8 @@ def run_under(job: UnderJob) -> UnderResult:
     if own.ok:
         assert own.doc is not None
         out.optimal_cost = float(own.doc["total_cost"])
+        if out.replayed_objective is not None:
+            out.optimal_objective = float(own.doc["objective"])
     else:
         note = f"no optimum of {scenario.name} to compare with (exit {own.exit_code}): "
         out.note = "; ".join(filter(None, [out.note, note + own.message]))
@@ -285,12 +336,24 @@ def stress(
     """
     options = options or SolverOptions()
     plan = load_plan(source, options)
-    jobs = [UnderJob(str(path), plan.quantities, options) for path in unders]
+    jobs = [UnderJob(str(path), plan.quantities, options, plan.reserved) for path in unders]
     results = (executor or Serial()).map(run_under, jobs, label="stress")
     for r in results:
         if r.exit_code:
             raise JobFailed(r.message, r.exit_code)
     return StressReport(plan, results)
+
+
+def _plan_part(plan: Plan) -> float:
+    """F of a plan: the part of each scenario's reported cost that is the plan's own."""
+    return float(sum(plan.costs[k] for k in PLAN_KEYS))
+
+
+def _located(loaded: LoadedScenario, breach: Breach) -> str:
+    """A broken cap as `file:line: field: message`."""
+    file, line = loaded.locate(breach.path)
+    where = f"{file}:{line}" if line else file
+    return f"{where}: {'.'.join(breach.path)}: the plan breaks it: {breach}"
 
 
 # --- tables ---------------------------------------------------------------------------
@@ -320,6 +383,8 @@ def regret_table(report: StressReport) -> pd.DataFrame:
                 "replayed_cost": u.replayed_cost,
                 "optimal_cost": u.optimal_cost,
                 "regret": u.regret,
+                "objective_regret": u.objective_regret,
+                "caps_broken": len(u.breaches),
                 "expected_spot": float(exp["spot"]),
                 "expected_shortage": float(exp["shortage"]),
                 "service_level": float(exp["service_level"]),
@@ -352,8 +417,25 @@ def as_json(report: StressReport) -> dict[str, Any]:
                 "replayed_cost": u.replayed_cost,
                 "optimal_cost": u.optimal_cost,
                 "regret": u.regret,
+                "objective": u.objective_kind,
+                "replayed_objective": u.replayed_objective,
+                "optimal_objective": u.optimal_objective,
+                "objective_regret": u.objective_regret,
                 "costs": dict(u.replay.costs) if u.replay is not None else {},
                 "cvar": u.replay.cvar if u.replay is not None else None,
+                "caps_broken": [
+                    {
+                        "policy": b.policy,
+                        "material": b.material,
+                        "subject": b.subject,
+                        "period": b.period,
+                        "limit": b.limit,
+                        "actual": b.actual,
+                        "field": ".".join(b.path),
+                        "where": line,
+                    }
+                    for b, line in zip(u.breaches, u.breach_lines, strict=True)
+                ],
                 "note": u.note,
                 "scenarios": records(u.figures) if u.figures is not None else [],
             }

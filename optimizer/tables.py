@@ -82,7 +82,15 @@ def print_stress(report: StressReport, currency: str, console: Console) -> None:
         )
     console.print(t)
     g = Table(title=f"Regret ({currency})", title_justify="left")
-    for col in ("under", "plan's own cost", "replayed cost", "optimal cost there", "regret"):
+    for col in (
+        "under",
+        "plan's own cost",
+        "replayed cost",
+        "optimal cost there",
+        "regret",
+        "regret on its objective",
+        "caps broken",
+    ):
         g.add_column(col, justify="left" if col == "under" else "right")
     notes = []
     for r in regret_table(report).to_dict(orient="records"):
@@ -92,11 +100,19 @@ def print_stress(report: StressReport, currency: str, console: Console) -> None:
             _money(r["replayed_cost"]),
             _money(r["optimal_cost"]),
             _money(r["regret"]),
+            _money(r["objective_regret"]),
+            str(r["caps_broken"]),
         )
         if r["note"]:
             notes.append(f"{r['under']}: {r['note']}")
-    g.caption = "regret = replayed cost - the cost of that scenario's own optimal plan"
+    g.caption = (
+        "regret = replayed cost (spend + penalties) - that of the scenario's own optimal plan; "
+        "on its objective: with CVaR, the tail term included"
+    )
     console.print(g)
+    for u in report.unders:
+        for line in u.breach_lines:
+            notes.append(line)
     for note in notes:
         console.print(note, markup=False)
 
