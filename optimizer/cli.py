@@ -56,6 +56,12 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except typer.Exit:
             raise
+        except BrokenPipeError:
+            # The reader of stdout went away (`sourcing run ... | head`): nothing more to
+            # say, and not an error. Later writes (and the final flush) go nowhere.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except UserError as exc:
             err_console.print(str(exc), markup=False)
             raise typer.Exit(exc.exit_code) from None
@@ -318,7 +324,7 @@ def run(
         print_batch(results, out_console)
     else:
         assert results[0].doc is not None
-        print_summary(results[0].doc, out_console)
+        print_summary(results[0].doc, out_console, written=out is not None)
     if out is not None and not as_json:
         out_console.print(f"Plans written to {out}/", markup=False)
     if failed:

@@ -3,12 +3,15 @@
 Each file is solved as a batch job (in parallel when the executor allows) and
 its summary document is turned into one column of two tables:
 
-- `kpis`: total (fixed + expected) cost and its breakdown, cost per unit
-  (total cost / total planned volume), per material the share of one country
-  and the largest single-supplier share, the volume-weighted average risk,
-  expected shortage (summed over materials), worst shortage (the costliest in
-  shortage of the scenarios with positive probability), the lowest service
-  level over materials and the number of suppliers used;
+- `kpis`: the plan's objective (what it optimises, expected cost or with
+  CVaR, is in `objective_text`), the total cost (spend + penalties), money spent and modelled
+  penalties apart, the tail cost (CVaR of the total cost at the scenario's
+  alpha), every cost item, per material the planned unit cost (landed), the
+  share and the exposure (own plus controlled) of one country and the
+  largest single-supplier share, the volume-weighted average risk, per
+  material the expected and worst shortage, service level and end stock
+  (tonnes of different materials are never added), and the number of
+  suppliers used;
 - `volumes`: planned volume by supplier and material, one column per plan,
   and for every plan after the first its difference against the first.
 """
@@ -105,15 +108,14 @@ def _average_risk(doc: dict[str, Any]) -> float | None:
     return sum((k["average_risk"] or 0.0) * (k["volume"] or 0.0) for k in mats) / volume
 
 
-def _objective_text(doc: dict[str, Any]) -> str:
+def objective_text(doc: dict[str, Any]) -> str:
     """What the plan optimised: expected cost, or expected cost plus weighted CVaR."""
-    kind = doc.get("risk_measure") or "expected"
-    if kind != "cvar":
+    how = doc.get("optimises") or {}
+    if how.get("risk_measure") != "cvar":
         return "expected cost"
-    cv = doc.get("cvar") or {}
-    weight = doc.get("cvar_weight")
+    weight = how.get("cvar_weight")
     w = "" if weight in (None, 1, 1.0) else f"{weight:g} x "
-    return f"expected cost + {w}CVaR {cv.get('alpha', 0.9):g}"
+    return f"expected cost + {w}CVaR {how.get('cvar_alpha', 0.9):g}"
 
 
 def kpi_column(doc: dict[str, Any], country: str, materials: Sequence[str]) -> list[Any]:
@@ -124,7 +126,6 @@ def kpi_column(doc: dict[str, Any], country: str, materials: Sequence[str]) -> l
     cvar = doc.get("cvar") or {}
     several = len(doc.get("scenarios") or []) > 1
     values: list[Any] = [
-        _objective_text(doc),
         doc.get("objective"),
         total,
         doc.get("spend"),
@@ -163,9 +164,8 @@ def kpi_rows(
 ) -> list[tuple[str, str]]:
     """(kpi, unit) of every row of the KPI table, in order."""
     rows = [
-        ("optimises", "text"),
         ("objective", currency),
-        ("total cost (spend + penalties)", currency),
+        ("total cost", currency),
         ("spend (money paid)", currency),
         ("penalties (modelled, not paid)", currency),
         ("tail cost (CVaR of total cost)", currency),
@@ -255,7 +255,12 @@ def as_json(c: Comparison) -> dict[str, Any]:
 
     return {
         "plans": [
-            {"label": label, "scenario": d["scenario"], "file": d.get("file")}
+            {
+                "label": label,
+                "scenario": d["scenario"],
+                "file": d.get("file"),
+                "optimises": objective_text(d),
+            }
             for label, d in zip(c.labels, c.docs, strict=True)
         ],
         "country": c.country,

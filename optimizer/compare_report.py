@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer import charts
-from optimizer.compare import Comparison, format_delta, format_value
+from optimizer.compare import Comparison, format_delta, format_value, objective_text
 from optimizer.html_report import environment
 from optimizer.plan import COST_KEYS, cost_items
 
@@ -74,6 +74,12 @@ def chart_set(c: Comparison) -> list[dict[str, str]]:
 def context(c: Comparison) -> dict[str, Any]:
     """Everything the template shows, formatted."""
     kpis = [
+        {
+            "kpi": "optimises",
+            "unit": "",
+            "values": [objective_text(d) for d in c.docs],
+        }
+    ] + [
         {
             "kpi": r["kpi"],
             "unit": r["unit"],

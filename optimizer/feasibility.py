@@ -144,6 +144,8 @@ def _share_lp(p: Parameters, offers: list[int]) -> tuple[float, float]:
     (inf when none), under the supplier, country and exposure caps."""
     import highspy
 
+    from optimizer.solving import quiet_stdout
+
     policy = p.scenario.policy
     n = len(offers)
     sup = [int(p.offer_supplier[o]) for o in offers]
@@ -158,9 +160,12 @@ def _share_lp(p: Parameters, offers: list[int]) -> tuple[float, float]:
         groups.append((members, float(cap)))
     groups = [(g, cap) for g, cap in groups if g and cap < 1.0]
     risk = [float(p.risk[s]) for s in sup]
+    if not groups and sum(upper) >= 1.0 and all(u >= 1.0 for u in upper):
+        return 1.0, min(risk)  # no cap binds: any one supplier can take the whole volume
 
     def run(cost: list[float], full: bool) -> float | None:
-        h = highspy.Highs()
+        with quiet_stdout(False):
+            h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         inf = highspy.kHighsInf
         h.addVars(n, np.zeros(n), np.asarray(upper))

@@ -38,7 +38,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from optimizer.errors import Located, ScenarioError
-from optimizer.scenario import ReferenceErrors, Scenario, scenario_warnings
+from optimizer.scenario import ReferenceErrors, Scenario, per_period, scenario_warnings
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_DEPTH = 50
@@ -480,8 +480,28 @@ class LoadedScenario:
 
 
 def resolved_data(scenario: Scenario) -> dict[str, Any]:
-    """A scenario as plain data (JSON types), every value explicit."""
-    return scenario.model_dump(mode="json", exclude_none=True)
+    """A scenario as plain data (JSON types), every value explicit: defaults that come
+    from elsewhere in the file (a supplier's risk and tariff from its country, the
+    penalties from the shortage cost, the end stock from the safety stock) are written
+    out as the model uses them."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    for sid, sup in data["suppliers"].items():
+        sup["risk"] = scenario.supplier_risk(sid)
+        sup["tariff"] = scenario.supplier_tariff(sid)
+    periods, days = scenario.horizon.periods, scenario.horizon.period_days
+    for mid, mat in data["materials"].items():
+        m = scenario.materials[mid]
+        mat["safety_stock_penalty"] = m.penalty_below_safety_stock
+        mat["end_stock_penalty"] = m.penalty_below_end_stock
+        if m.safety_stock_days is None:
+            mat["safety_stock"] = float(m.safety_stock or 0.0)
+        if m.end_stock is None:
+            if m.safety_stock_days is not None:
+                last = per_period(m.demand, periods)[-1]
+                mat["end_stock"] = m.safety_stock_days * last / days
+            else:
+                mat["end_stock"] = float(m.safety_stock or 0.0)
+    return data
 
 
 def content_hash(scenario: Scenario) -> str:

@@ -36,7 +36,7 @@ from optimizer.plan import (
     stock_first,
 )
 from optimizer.scenario import Scenario
-from optimizer.shadow import shadow_prices
+from optimizer.shadow import refine_degenerate, shadow_prices
 from optimizer.solving import (
     SolveResult,
     SolverOptions,
@@ -116,6 +116,7 @@ def run_scenario(
     timings["extract"] = result.extract_seconds
     run = _finish(solution, result, model_size(built), timings)
     run.plan.shadow_prices, run.plan.shadow_note = prices_of(built, result)
+    result.ranging = None  # holds the solver's copy of the model: free it
     return run
 
 
@@ -211,19 +212,30 @@ MILP_NOTE = (
 
 
 def prices_of(built: BuiltModel, result: SolveResult) -> tuple[pd.DataFrame | None, str]:
-    """Shadow prices of a solved model, and how they were obtained."""
+    """Shadow prices of a solved model (with their ranges), and how they were obtained."""
     if result.values is None:
         return None, ""
     if built.is_mip:
         fixed = fixed_lp_duals(built, result.values)
         if fixed is None:
             return None, "not available: the LP with fixed binaries did not solve"
-        duals, reduced, note = fixed[0], fixed[1], MILP_NOTE
+        duals, reduced, ranging = fixed
+        note = MILP_NOTE
     elif result.duals is None or result.reduced_costs is None:
         return None, f"not available from {result.solver}"
     else:
-        duals, reduced, note = result.duals, result.reduced_costs, "LP duals"
-    return shadow_prices(built, result.values, duals, reduced), note
+        duals, reduced, ranging, note = (
+            result.duals,
+            result.reduced_costs,
+            result.ranging,
+            "LP duals",
+        )
+    if ranging is None:
+        note += "; ranges need HiGHS (--solver highs)"
+    table = shadow_prices(built, result.values, duals, reduced, ranging)
+    if ranging is not None and result.objective is not None:
+        table = refine_degenerate(built, table, result.values, ranging, result.objective)
+    return table, note
 
 
 def _raise_for(result: SolveResult) -> None:
@@ -309,6 +321,7 @@ def solve_part(job: tuple[Parameters, SolverOptions, float | None]) -> PartAnswe
     answer.shadow, answer.shadow_note = prices_of(built, result)
     result.values = None  # the arrays above carry the answer; columns stay here
     result.duals = None
+    result.ranging = None
     return answer
 
 

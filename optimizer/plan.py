@@ -441,6 +441,7 @@ def _material_kpis(sol: Solution, probs: np.ndarray) -> dict[str, dict[str, Any]
         offers = p.offers_of(mi)
         vol = x[offers].sum(axis=1)
         total = float(vol.sum())
+        planned_cost = float((x[offers] * p.landed[offers]).sum())
         by_supplier: dict[str, float] = {}
         by_country: dict[str, float] = {}
         exposure: dict[str, float] = {}
@@ -463,6 +464,8 @@ def _material_kpis(sol: Solution, probs: np.ndarray) -> dict[str, dict[str, Any]
         out[mid] = {
             "volume": total,
             "demand": demand,
+            "planned_cost": planned_cost,
+            "average_unit_cost": planned_cost / total if total > 0 else None,
             "share_by_supplier": dict(sorted(by_supplier.items())),
             "share_by_country": dict(sorted(by_country.items())),
             "exposure_by_country": dict(sorted(exposure.items())),

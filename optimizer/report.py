@@ -121,6 +121,8 @@ def summary(
         materials[mid] = {
             "volume": _num(k["volume"]),
             "demand": _num(k["demand"]),
+            "planned_cost": _num(k["planned_cost"]),
+            "average_unit_cost": _num(k["average_unit_cost"]),
             "share_by_supplier": {s: _num(v) for s, v in k["share_by_supplier"].items()},
             "share_by_country": {c: _num(v) for c, v in k["share_by_country"].items()},
             "exposure_by_country": {c: _num(v) for c, v in k["exposure_by_country"].items()},
@@ -148,6 +150,11 @@ def summary(
         "currency": sc.currency,
         "quantity_unit": sc.quantity_unit,
         "costs": cost_document(plan),
+        "optimises": {
+            "risk_measure": sc.objective.risk_measure,
+            "cvar_alpha": sc.objective.cvar_alpha,
+            "cvar_weight": sc.objective.cvar_weight,
+        },
         "cvar": None
         if plan.cvar is None
         else {k: _num(v) for k, v in plan.cvar.items() if k != "term"},
@@ -188,8 +195,9 @@ def _shadow_records(table: pd.DataFrame | None) -> list[dict[str, Any]]:
     for rec in table.to_dict(orient="records"):
         period = rec.get("period")
         rec["period"] = None if period is None or pd.isna(period) else int(period)
-        for key in ("limit", "used", "marginal", "per_step", "step"):
-            rec[key] = _num(rec[key])
+        for key in ("limit", "used", "marginal", "per_step", "step", "range_low", "range_high"):
+            if key in rec:
+                rec[key] = _num(rec[key])
         out.append(rec)
     return out
 
@@ -386,8 +394,9 @@ def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.1f}%"
 
 
-def print_summary(doc: dict[str, Any], console: Console) -> None:
-    """Print a run's summary as readable tables."""
+def print_summary(doc: dict[str, Any], console: Console, *, written: bool = False) -> None:
+    """Print a run's summary as readable tables (`written`: the run folder exists, so the
+    tables may point at its files for what they leave out)."""
     cur = doc["currency"]
     title = doc.get("title") or doc["scenario"]
     head = Table.grid(padding=(0, 2))
@@ -408,9 +417,9 @@ def print_summary(doc: dict[str, Any], console: Console) -> None:
     _print_costs(doc, console)
     _print_materials(doc, console)
     if len(doc["scenarios"]) > 1:
-        _print_scenarios(doc, console)
+        _print_scenarios(doc, console, written=written)
     if doc.get("shadow_prices"):
-        _print_shadow_prices(doc, console)
+        _print_shadow_prices(doc, console, written=written)
     s = doc["solver"]
     gap = "" if s["gap"] in (None, 0.0) else f", gap {s['gap']:.2%}"
     m = doc["model"]
@@ -434,10 +443,10 @@ def _print_costs(doc: dict[str, Any], console: Console) -> None:
     cur = doc["currency"]
     costs = doc["costs"]
     table = Table(title=f"Expected cost ({cur})", title_justify="left")
-    table.add_column("item")
-    table.add_column("cost", justify="right")
-    table.add_column("share", justify="right")
-    table.add_column("what it is")
+    table.add_column("item", overflow="fold")
+    table.add_column("cost", justify="right", overflow="fold")
+    table.add_column("share", justify="right", overflow="fold")
+    table.add_column("what it is", overflow="fold")
     total = doc["total_cost"] or 0.0
     groups = (
         ("spend", "money spent", costs.get("spend") or {}, {}),
@@ -469,9 +478,8 @@ def _print_materials(doc: dict[str, Any], console: Console) -> None:
         "by country",
         "by supplier",
     ):
-        mats.add_column(
-            col, justify="left" if col in ("material", "by country", "by supplier") else "right"
-        )
+        left = col in ("material", "by country", "by supplier")
+        mats.add_column(col, justify="left" if left else "right", overflow="fold")
     for mid, k in doc["materials"].items():
         end = k.get("end_position") or {}
         closing, target = end.get("closing"), end.get("end_stock")
@@ -497,10 +505,12 @@ def _top(shares: dict[str, float], n: int = 4) -> list[tuple[str, float]]:
     return sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
-def _print_scenarios(doc: dict[str, Any], console: Console, limit: int = 12) -> None:
+def _print_scenarios(
+    doc: dict[str, Any], console: Console, limit: int = 12, *, written: bool = False
+) -> None:
     t = Table(title="Scenarios", title_justify="left")
     for col in ("scenario", "probability", f"cost ({doc['currency']})", "shortage", "spot"):
-        t.add_column(col, justify="left" if col == "scenario" else "right")
+        t.add_column(col, justify="left" if col == "scenario" else "right", overflow="fold")
     rows = sorted(doc["scenarios"], key=lambda r: -(r["probability"] or 0))
     for r in rows[:limit]:
         t.add_row(
@@ -511,30 +521,39 @@ def _print_scenarios(doc: dict[str, Any], console: Console, limit: int = 12) -> 
             f"{r['spot']:,.1f}",
         )
     if len(rows) > limit:
-        t.caption = f"{len(rows) - limit} more scenarios in scenarios.csv"
+        where = " in scenarios.csv" if written else " (all of them with --out or --json)"
+        t.caption = f"{len(rows) - limit} more scenarios{where}"
     console.print(t)
 
 
 def shadow_sentence(rec: dict[str, Any], unit: str) -> str:
-    """What relaxing a binding cap or capacity by one step means, in words."""
+    """What relaxing a binding cap or capacity by one step means, in words, and for how
+    far the value holds ("for the next 0.05 t/period")."""
     period = rec.get("period")
     where = (
         "" if not period else f" in {period}" if isinstance(period, str) else f" in period {period}"
     )
     kind = rec["constraint"]
-    if kind == "country_share":
-        return (
-            f"one more point of {rec['material']} from {rec['subject']} "
+    high, limit = rec.get("range_high"), rec.get("limit")
+    room = None if high is None or limit is None else high - limit
+    if kind in ("country_share", "supplier_share", "country_exposure"):
+        label = {
+            "country_share": "from",
+            "supplier_share": "from supplier",
+            "country_exposure": "exposed to",
+        }[kind]
+        text = (
+            f"one more point of {rec['material']} {label} {rec['subject']} "
             f"(cap {_pct(rec['limit'])}){where}"
         )
-    if kind == "supplier_share":
-        return (
-            f"one more point of {rec['material']} from supplier {rec['subject']} "
-            f"(cap {_pct(rec['limit'])}){where}"
-        )
+        return text + (f", up to {_pct(high)}" if room is not None and room < 1 else "")
     if kind == "average_risk":
-        return f"0.01 more average risk allowed on {rec['material']} (cap {rec['limit']:g}){where}"
-    return f"one more {unit} of {rec['material']} capacity at {rec['subject']}{where}"
+        text = f"0.01 more average risk allowed on {rec['material']} (cap {rec['limit']:g}){where}"
+        return text + (f", up to {high:.3g}" if room is not None and room < 1 else "")
+    text = f"one more {unit} of {rec['material']} capacity at {rec['subject']}{where}"
+    if room is not None and math.isfinite(room):
+        text += f", for the next {room:,.3g} {unit}/period"
+    return text
 
 
 def _group_periods(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -557,17 +576,20 @@ def _group_periods(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _print_shadow_prices(doc: dict[str, Any], console: Console, limit: int = 8) -> None:
+def _print_shadow_prices(
+    doc: dict[str, Any], console: Console, limit: int = 8, *, written: bool = False
+) -> None:
     t = Table(
         title=f"Shadow prices ({doc.get('shadow_prices_note') or 'LP duals'})", title_justify="left"
     )
-    t.add_column("relaxing a binding limit by one step")
-    t.add_column(f"saves ({doc['currency']})", justify="right")
+    t.add_column("relaxing a binding limit by one step", overflow="fold")
+    t.add_column(f"saves ({doc['currency']})", justify="right", overflow="fold")
     records = _group_periods(doc["shadow_prices"])
     for rec in records[:limit]:
         t.add_row(shadow_sentence(rec, doc["quantity_unit"]), _money(rec["per_step"]))
     if len(records) > limit:
-        t.caption = f"{len(records) - limit} more in summary.json"
+        where = " in summary.json" if written else " (all of them with --out or --json)"
+        t.caption = f"{len(records) - limit} more{where}"
     console.print(t)
 
 
@@ -583,7 +605,8 @@ def print_batch(results: list[Any], console: Console) -> None:
         "exp. shortage",
         "seconds",
     ):
-        t.add_column(col, justify="right" if col not in ("file", "scenario", "status") else "left")
+        left = col in ("file", "scenario", "status")
+        t.add_column(col, justify="left" if left else "right", overflow="fold")
     for r in results:
         if not r.ok:
             t.add_row(

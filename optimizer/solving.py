@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import math
 import os
 import re
 import shutil
@@ -71,6 +72,88 @@ class SolverOptions:
     verbose: bool = False  # solver log to stderr
 
 
+class Ranging:
+    """How far bounds can move before an LP optimum's duals change (HiGHS, optimal basis).
+
+    `step(cols, rows)` is the largest t >= 0 such that moving the upper bounds of the
+    given columns and rows (right-hand sides of <= rows) by `t * delta` together keeps
+    the optimal basis, hence every dual: the basic variables move by
+    `B^-1 (-(A dx_N) + dr_N)` per unit, and the first to reach a bound ends the range.
+    Exact for any direction (several bounds at once), unlike per-bound ranging.
+    """
+
+    def __init__(self, h: object, form: MatrixForm) -> None:
+        import highspy
+
+        self._h = h
+        self._form = form
+        self._upper = highspy.HighsBasisStatus.kUpper
+        basis = h.getBasis()  # type: ignore[attr-defined]
+        self._col_status = list(basis.col_status)
+        self._row_status = list(basis.row_status)
+        _, basic = h.getBasicVariables()  # type: ignore[attr-defined]
+        self._basic = np.asarray(basic, dtype=np.int64)
+        sol = h.getSolution()  # type: ignore[attr-defined]
+        self._col_value = np.asarray(sol.col_value, dtype=float)
+        self._row_value = np.asarray(sol.row_value, dtype=float)
+        self._rows = np.repeat(np.arange(len(form.row_lower)), np.diff(form.start))
+
+    def step(self, cols: dict[int, float], rows: dict[int, float]) -> float:
+        """Largest t >= 0 along the direction (upper bounds of columns and rows); inf when
+        nothing ends it."""
+        form = self._form
+        dx = {j: d for j, d in cols.items() if self._col_status[j] == self._upper}
+        rhs = np.zeros(len(form.row_lower))
+        if dx:
+            mask = np.isin(form.index, np.fromiter(dx, dtype=np.int64))
+            weights = np.array([dx[int(j)] for j in form.index[mask]])
+            np.add.at(rhs, self._rows[mask], -form.value[mask] * weights)
+        for i, d in rows.items():
+            if self._row_status[i] == self._upper:
+                rhs[i] += d
+        if not rhs.any():
+            return INF
+        _, g = self._h.getBasisSolve(rhs)  # type: ignore[attr-defined]
+        g = np.asarray(g, dtype=float)
+        basic = self._basic
+        is_col = basic >= 0
+        idx = np.where(is_col, basic, -1 - basic)
+        value = np.where(is_col, self._col_value[np.where(is_col, idx, 0)], 0.0)
+        value = np.where(is_col, value, self._row_value[np.where(is_col, 0, idx)])
+        low = np.where(is_col, form.col_lower[np.where(is_col, idx, 0)], 0.0)
+        low = np.where(is_col, low, form.row_lower[np.where(is_col, 0, idx)])
+        up = np.where(is_col, form.col_upper[np.where(is_col, idx, 0)], 0.0)
+        up = np.where(is_col, up, form.row_upper[np.where(is_col, 0, idx)])
+        move = np.where(is_col, g, -g)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rise = np.where((move > 1e-12) & np.isfinite(up), (up - value) / move, INF)
+            fall = np.where((move < -1e-12) & np.isfinite(low), (low - value) / move, INF)
+        return float(max(0.0, min(rise.min(initial=INF), fall.min(initial=INF))))
+
+    def objective_at(self, cols: dict[int, float], rows: dict[int, float], t: float) -> float:
+        """The optimum with the upper bounds of the given columns and rows moved by
+        `t * delta` (a warm re-solve from the optimal basis); the model and its basis are
+        restored afterwards. NaN when the re-solve is not optimal."""
+        import highspy
+
+        h, form = self._h, self._form
+        basis = h.getBasis()  # type: ignore[attr-defined]
+        for j, d in cols.items():
+            h.changeColBounds(j, form.col_lower[j], form.col_upper[j] + t * d)  # type: ignore[attr-defined]
+        for i, d in rows.items():
+            h.changeRowBounds(i, form.row_lower[i], form.row_upper[i] + t * d)  # type: ignore[attr-defined]
+        with quiet_stdout(False):
+            h.run()  # type: ignore[attr-defined]
+        ok = h.getModelStatus() == highspy.HighsModelStatus.kOptimal  # type: ignore[attr-defined]
+        value = float(h.getInfo().objective_function_value) if ok else math.nan  # type: ignore[attr-defined]
+        for j in cols:
+            h.changeColBounds(j, form.col_lower[j], form.col_upper[j])  # type: ignore[attr-defined]
+        for i in rows:
+            h.changeRowBounds(i, form.row_lower[i], form.row_upper[i])  # type: ignore[attr-defined]
+        h.setBasis(basis)  # type: ignore[attr-defined]
+        return value
+
+
 @dataclass
 class SolveResult:
     """The solver's answer in the model's column and row order."""
@@ -81,6 +164,7 @@ class SolveResult:
     values: np.ndarray | None = None
     duals: np.ndarray | None = None  # per row: d objective / d rhs (LPs only)
     reduced_costs: np.ndarray | None = None  # per column (LPs only)
+    ranging: Ranging | None = None  # LPs solved by HiGHS only
     gap: float | None = None
     seconds: float = 0.0  # the solve itself
     handoff_seconds: float = 0.0  # passing the model to the solver
@@ -362,6 +446,8 @@ def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) ->
         if not is_mip:
             result.duals = np.asarray(sol.row_dual, dtype=float)
             result.reduced_costs = np.asarray(sol.col_dual, dtype=float)
+            if status is Status.OPTIMAL:
+                result.ranging = _ranging(h, form)
         result.objective = float(info.objective_function_value)
         result.gap = float(info.mip_gap) if is_mip else 0.0
         _assign(built, result)
@@ -370,8 +456,11 @@ def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) ->
     return result
 
 
-def fixed_lp_duals(built: BuiltModel, values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Row duals and reduced costs of a MILP's LP with the integers fixed at `values`.
+def fixed_lp_duals(
+    built: BuiltModel, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, Ranging | None] | None:
+    """Row duals, reduced costs and ranging of a MILP's LP with the integers fixed at
+    `values`.
 
     The usual way to price constraints of a mixed-integer plan: the duals of
     the LP that remains once the yes/no decisions are taken. Uses HiGHS;
@@ -381,7 +470,24 @@ def fixed_lp_duals(built: BuiltModel, values: np.ndarray) -> tuple[np.ndarray, n
     if h is None:
         return None
     sol = h.getSolution()  # type: ignore[attr-defined]
-    return np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
+    duals, reduced = np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
+    form = built.matrix if built.matrix is not None else matrix_form(built)
+    fixed = np.where(form.integer, np.round(values), np.nan)
+    lp = dataclasses.replace(
+        form,
+        col_lower=np.where(form.integer, fixed, form.col_lower),
+        col_upper=np.where(form.integer, fixed, form.col_upper),
+    )
+    return duals, reduced, _ranging(h, lp)
+
+
+def _ranging(h: object, form: MatrixForm) -> Ranging | None:
+    """Ranging of the LP HiGHS has just solved to optimality, or None when its basis
+    cannot be read (an older highspy)."""
+    try:
+        return Ranging(h, form)
+    except Exception:
+        return None
 
 
 def _fixed_lp(built: BuiltModel, values: np.ndarray) -> tuple[np.ndarray, float] | None:

@@ -12,7 +12,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from optimizer.compare import Comparison, format_delta, format_value
+from optimizer.compare import Comparison, format_delta, format_value, objective_text
 from optimizer.frontier import FrontierPoint
 from optimizer.stress import StressReport, figures_table, regret_table
 
@@ -29,26 +29,62 @@ def _qty(v: Any) -> str:
     return "-" if v is None or pd.isna(v) else f"{float(v):,.2f}"
 
 
+def _fits(table: Table, console: Console) -> bool:
+    """Whether a table fits the console's width at its natural width (nothing folded)."""
+    wide = console.options.update(width=100_000, max_width=100_000)
+    return console.measure(table, options=wide).maximum <= console.width
+
+
 def print_comparison(c: Comparison, console: Console) -> None:
-    """The KPI table and the volume table, a column per plan."""
+    """The KPI table and the volume table, a column per plan; when the plans do not fit
+    the width side by side, one figure per row (nothing is ever cut)."""
     kpis = Table(title=f"Plans compared ({c.currency}, {c.unit})", title_justify="left")
-    kpis.add_column("figure")
-    kpis.add_column("unit")
+    kpis.add_column("figure", overflow="fold")
+    kpis.add_column("unit", overflow="fold")
     for label in c.labels:
-        kpis.add_column(label, justify="right")
-    for r in c.kpis.to_dict(orient="records"):
+        kpis.add_column(label, justify="right", no_wrap=True, overflow="fold")
+    records = c.kpis.to_dict(orient="records")
+    kpis.add_row("optimises", "", *[objective_text(d) for d in c.docs])
+    for r in records:
         values = [format_value(r[label], r["unit"], c.currency) for label in c.labels]
         kpis.add_row(r["kpi"], r["unit"], *values)
-    console.print(kpis)
+    if _fits(kpis, console):
+        console.print(kpis)
+    else:
+        long = Table(title=f"Plans compared ({c.currency}, {c.unit})", title_justify="left")
+        for col in ("figure", "unit", "plan", "value"):
+            right = col == "value"
+            justify = "right" if right else "left"
+            long.add_column(col, justify=justify, overflow="fold", no_wrap=right)
+        for label, d in zip(c.labels, c.docs, strict=True):
+            long.add_row("optimises", "", label, objective_text(d))
+        for r in records:
+            for label in c.labels:
+                value = format_value(r[label], r["unit"], c.currency)
+                long.add_row(r["kpi"], r["unit"], label, value)
+        console.print(long)
     vols = Table(title=f"Planned volume by supplier and material ({c.unit})", title_justify="left")
     keys = ("supplier", "material", "country")
     columns = [col for col in c.volumes.columns if col not in keys]
     for col in (*keys, *columns):
-        vols.add_column(col, justify="left" if col in keys else "right")
-    for r in c.volumes.to_dict(orient="records"):
+        justify = "left" if col in keys else "right"
+        vols.add_column(col, justify=justify, no_wrap=col not in keys, overflow="fold")
+    rows = c.volumes.to_dict(orient="records")
+    for r in rows:
         cells = [format_delta(r[col]) if " - " in col else _qty(r[col]) for col in columns]
         vols.add_row(str(r["supplier"]), str(r["material"]), str(r["country"]), *cells)
-    console.print(vols)
+    if _fits(vols, console):
+        console.print(vols)
+        return
+    long = Table(title=f"Planned volume by supplier and material ({c.unit})", title_justify="left")
+    for col in ("supplier", "material", "country", "plan", "volume"):
+        right = col == "volume"
+        long.add_column(col, justify="right" if right else "left", overflow="fold", no_wrap=right)
+    for r in rows:
+        for col in columns:
+            value = format_delta(r[col]) if " - " in col else _qty(r[col])
+            long.add_row(str(r["supplier"]), str(r["material"]), str(r["country"]), col, value)
+    console.print(long)
 
 
 def print_stress(report: StressReport, currency: str, console: Console) -> None:
@@ -67,7 +103,8 @@ def print_stress(report: StressReport, currency: str, console: Console) -> None:
         "shortage",
         "service level",
     ):
-        t.add_column(col, justify="left" if col in ("run", "scenario") else "right")
+        left = col in ("run", "scenario")
+        t.add_column(col, justify="left" if left else "right", overflow="fold")
     for r in figures_table(report).to_dict(orient="records"):
         t.add_row(
             str(r["run"]),
@@ -91,7 +128,7 @@ def print_stress(report: StressReport, currency: str, console: Console) -> None:
         "regret on its objective",
         "caps broken",
     ):
-        g.add_column(col, justify="left" if col == "under" else "right")
+        g.add_column(col, justify="left" if col == "under" else "right", overflow="fold")
     notes = []
     for r in regret_table(report).to_dict(orient="records"):
         g.add_row(
@@ -131,7 +168,7 @@ def print_frontier(
         f"{country} share",
         "largest per material",
     ):
-        t.add_column(col, justify="left" if col == "status" else "right")
+        t.add_column(col, justify="left" if col == "status" else "right", overflow="fold")
     for p in points:
         t.add_row(
             _pct(p.share),

@@ -55,7 +55,7 @@ def test_every_error_of_a_file_at_once(tmp_path: Path) -> None:
         f"{path}:{line_of(text, 'max_share')}: suppliers.s.max_share: must be a fraction "
         "between 0 and 1 (0.25 means 25%); did you mean 0.6 for 60%? (got 60)",
         f"{path}:{line_of(text, ', cost: 1')}: suppliers.s.offers.m.cost: unknown key; "
-        "allowed: capacity, min_order, price",
+        "allowed: capacity, exercise_price, min_order, price, reservation_fee",
     ]
 
 

@@ -3,12 +3,13 @@
 Hand-checked on two tiny files (working at the top of each):
 
 - tests/cases/stress/cn_cheap.yaml: CN 10 t in each of 2 periods at 100: total
-  2000, volume 20, cost per unit 2000 / 20 = 100, CN share 100%, largest
-  supplier share 100%, no shortage, service 100%, 1 supplier;
+  2000, all of it spend, volume 20, planned unit cost 100, CN share and
+  exposure 100%, largest supplier share 100%, no shortage, service 100%, 1
+  supplier;
 - tests/cases/stress/cn_ban.yaml (China sells nothing): au_lynas 4 t per period
-  at 150 (purchase 1200), shortage 12 t (12000): total 13200, volume 8, cost per
-  unit 13200 / 8 = 1650, CN share 0, largest supplier share 100%, expected and
-  worst shortage 12, service 1 - 12/20 = 40%, 1 supplier.
+  at 150 (purchase 1200, the spend), shortage 12 t (12000, a penalty): total
+  13200, volume 8, planned unit cost 150, CN share 0, largest supplier share
+  100%, expected and worst shortage 12, service 1 - 12/20 = 40%, 1 supplier.
   Volumes against cn_cheap: cn_baotou 0 - 20 = -20, au_lynas 8 - 0 = +8.
 
 And on two shipped scenarios against the README table and two separate runs.
@@ -47,16 +48,20 @@ def test_two_tiny_plans_by_hand() -> None:
     c = compare([CHEAP, BAN])
     assert c.labels == ["cn_cheap", "cn_ban"]
     assert kpi(c, "total cost") == pytest.approx([2000.0, 13200.0])
-    assert kpi(c, "cost: purchase") == pytest.approx([2000.0, 1200.0])
-    assert kpi(c, "cost: shortage") == pytest.approx([0.0, 12000.0])
-    assert kpi(c, "planned volume") == pytest.approx([20.0, 8.0])
-    assert kpi(c, "cost per unit") == pytest.approx([100.0, 1650.0])
+    assert kpi(c, "spend (money paid)") == pytest.approx([2000.0, 1200.0])
+    assert kpi(c, "penalties (modelled, not paid)") == pytest.approx([0.0, 12000.0])
+    assert kpi(c, "spend: purchase") == pytest.approx([2000.0, 1200.0])
+    assert kpi(c, "penalty: shortage") == pytest.approx([0.0, 12000.0])
+    assert kpi(c, "planned volume, all materials") == pytest.approx([20.0, 8.0])
+    assert kpi(c, "planned unit cost: ndpr_oxide") == pytest.approx([100.0, 150.0])
     assert kpi(c, "CN share: ndpr_oxide") == pytest.approx([1.0, 0.0])
+    assert kpi(c, "CN exposure: ndpr_oxide") == pytest.approx([1.0, 0.0])
     assert kpi(c, "largest supplier share: ndpr_oxide") == pytest.approx([1.0, 1.0])
-    assert kpi(c, "expected shortage") == pytest.approx([0.0, 12.0])
-    assert kpi(c, "worst shortage") == pytest.approx([0.0, 12.0])
-    assert kpi(c, "lowest service level") == pytest.approx([1.0, 0.4])
+    assert kpi(c, "expected shortage: ndpr_oxide") == pytest.approx([0.0, 12.0])
+    assert kpi(c, "worst shortage: ndpr_oxide") == pytest.approx([0.0, 12.0])
+    assert kpi(c, "service level: ndpr_oxide") == pytest.approx([1.0, 0.4])
     assert kpi(c, "suppliers used") == [1.0, 1.0]
+    assert kpi(c, "tail cost (CVaR of total cost)") == [None, None]  # one scenario each
     vols = c.volumes.set_index("supplier")
     assert vols.loc["cn_baotou", "cn_ban - cn_cheap"] == pytest.approx(-20.0)
     assert vols.loc["au_lynas", "cn_ban - cn_cheap"] == pytest.approx(8.0)
@@ -103,13 +108,14 @@ def test_cli_json_out_and_exit_codes(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["kpis.csv", "report.html", "volumes.csv"]
     with (out / "kpis.csv").open(newline="") as fh:
         rows = {r["kpi"]: r for r in csv.DictReader(fh)}
-    assert float(rows["cost per unit"]["cn_ban"]) == pytest.approx(1650.0)
+    assert float(rows["planned unit cost: ndpr_oxide"]["cn_ban"]) == pytest.approx(150.0)
     html = (out / "report.html").read_text()
     assert html.count("<svg") == 3 and "<script" not in html
     res = runner.invoke(app, ["compare", str(CHEAP), str(BAN), "--json"])
     assert res.exit_code == 0
     doc = json.loads(res.stdout)
     assert [p["label"] for p in doc["plans"]] == ["cn_cheap", "cn_ban"]
+    assert [p["optimises"] for p in doc["plans"]] == ["expected cost", "expected cost"]
     total = next(r for r in doc["kpis"] if r["kpi"] == "total cost")
     assert total["cn_ban"] == pytest.approx(13200.0)
     # an infeasible file: exit 3 with its explanation; an invalid one: exit 2
@@ -125,6 +131,21 @@ def test_cli_json_out_and_exit_codes(tmp_path: Path) -> None:
     assert res.exit_code == 2
     res = runner.invoke(app, ["compare", str(CHEAP), str(BAN), "--out", str(out), "--force"])
     assert res.exit_code == 0
+
+
+def test_nothing_is_cut_at_any_width() -> None:
+    """At 80 columns, or at 40, every figure is printed whole (one per row if need be)."""
+    from rich.console import Console
+
+    from optimizer.tables import print_comparison
+
+    c = compare([CHEAP, BAN])
+    for width in (200, 80, 40):
+        console = Console(width=width, record=True, highlight=False)
+        print_comparison(c, console)
+        text = console.export_text()
+        assert "…" not in text
+        assert "13,200" in text and "12,000" in text and "expected cost" in text
 
 
 @pytest.mark.parametrize("cmd", ["compare", "stress", "frontier"])
