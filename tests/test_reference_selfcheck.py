@@ -33,7 +33,7 @@ def test_buy_ahead_when_holding_is_cheaper_than_the_price_rise():
     assert r.status == "optimal"
     assert r.objective == pytest.approx(30 * 5 + 20 * 1, rel=1e-12)
     assert r.x == pytest.approx({("s", "m", 1): 30.0})
-    assert r.scenarios == [("w0", 1.0)]
+    assert r.scenarios == [("base", 1.0)]
 
 
 def test_each_period_bought_in_that_period_when_holding_is_dear():
@@ -50,7 +50,7 @@ def test_earliest_arrival_is_floor_of_delay_over_period_days_plus_one():
     r = ref.solve_reference(data)
     assert r.objective == pytest.approx(30 * 1000, rel=1e-12)
     assert r.x == {}
-    assert r.shortage == pytest.approx({"w0": 30.0})
+    assert r.shortage == pytest.approx({"base": 30.0})
     # d = 59: e = floor(1.97) + 1 = 2: period 1 short (10), period 2 bought (20 * 7).
     data["suppliers"]["s"]["lead_time_days"] = 39
     r = ref.solve_reference(data)
@@ -104,15 +104,15 @@ def test_spot_recourse_and_partial_availability():
         ],
     }
     r = ref.solve_reference(data)
-    assert r.scenarios == [("w0", 0.5), ("half", 0.5)]
+    assert r.scenarios == [("base", 0.5), ("half", 0.5)]
     assert r.x == pytest.approx({("s", "m", 1): 10.0})
     assert r.objective == pytest.approx(0.5 * 100 + 0.5 * (50 + 75), rel=1e-12)
-    assert r.spot == pytest.approx({"w0": 0.0, "half": 5.0})
+    assert r.spot == pytest.approx({"base": 0.0, "half": 5.0})
     # capacity 10: no spare capacity in w1, 5 units go short at 1000.
     data["suppliers"]["s"]["offers"]["m"]["capacity"] = 10
     r = ref.solve_reference(data)
     assert r.objective == pytest.approx(0.5 * 100 + 0.5 * (50 + 5000), rel=1e-12)
-    assert r.shortage == pytest.approx({"w0": 0.0, "half": 5.0})
+    assert r.shortage == pytest.approx({"base": 0.0, "half": 5.0})
     assert r.expected_shortage == pytest.approx(2.5)
 
 
@@ -121,7 +121,7 @@ def test_w0_kept_with_probability_zero():
         disruptions=[{"name": "all", "probability": 1.0, "effects": [{"country": "XX"}]}]
     )
     r = ref.solve_reference(data)
-    assert r.scenarios == [("w0", 0.0), ("all", 1.0)]
+    assert r.scenarios == [("base", 0.0), ("all", 1.0)]
     assert r.objective == pytest.approx(10 * 5 + 20 * 7, rel=1e-12)
 
 
@@ -135,8 +135,8 @@ def test_independent_risks_enumerate_all_outcomes():
     )
     data["materials"]["m"]["holding_cost"] = 100  # no buying ahead
     r = ref.solve_reference(data)
-    assert dict(r.scenarios) == pytest.approx({"w0": 0.4, "b": 0.1, "a": 0.4, "a+b": 0.1})
-    assert r.scenarios[0][0] == "w0"
+    assert dict(r.scenarios) == pytest.approx({"base": 0.4, "b": 0.1, "a": 0.4, "a+b": 0.1})
+    assert r.scenarios[0][0] == "base"
     # price factor multiplies: 1, 2, 2, 4; planned volume always bought.
     assert r.objective == pytest.approx(190 * (0.4 + 0.1 * 2 + 0.4 * 2 + 0.1 * 4), rel=1e-12)
 
@@ -156,7 +156,7 @@ def test_sampling_uses_default_rng_draws():
     assert r.objective == pytest.approx(190 * factor, rel=1e-12)
     counts = {}
     for row in draws:
-        name = "+".join(n for n, h in zip("ab", row, strict=True) if h) or "w0"
+        name = "+".join(n for n, h in zip("ab", row, strict=True) if h) or "base"
         counts[name] = counts.get(name, 0) + 1 / 7
     assert dict(r.scenarios) == pytest.approx(counts)
 
