@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
 
 from tests import reference as ref
+from tests import scenario_factory as factory
 
 
 def scenario(**overrides):
@@ -581,3 +584,51 @@ def test_cvar_is_of_the_scenario_cost_without_f():
     assert r.cvar_term == pytest.approx(95)
     assert r.spend["fixed"] == pytest.approx(10)
     assert_parts_add_up(r)
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_reported_solution_is_consistent(seed):
+    """On generated scenarios: the reported figures satisfy §4 and add up to the objective."""
+    data = factory.build_scenario(factory.RandomPicker(seed))
+    r = ref.solve_reference(copy.deepcopy(data))
+    assert r.status in ("optimal", "infeasible")
+    if r.status == "infeasible":
+        return
+    assert_parts_add_up(r)
+    periods = data["horizon"]["periods"]
+    days = data["horizon"]["period_days"]
+    for s, sup in data["suppliers"].items():
+        qualification = sup.get("qualification_days", 0)
+        delay = sup.get("lead_time_days", 0) + sup.get("license_delay_days", 0)
+        earliest = math.floor((qualification + delay) / days) + 1
+        for m, o in sup["offers"].items():
+            cap = o["capacity"] if isinstance(o["capacity"], list) else [o["capacity"]] * periods
+            for t in range(1, periods + 1):
+                planned = r.x.get((s, m, t), 0.0) + r.r.get((s, m, t), 0.0)
+                assert planned <= cap[t - 1] + 1e-7
+                if t < earliest:
+                    assert planned == 0
+                    for w, _ in r.scenarios:
+                        assert (s, m, t) not in r.spot_buys[w]
+                        assert (s, m, t) not in r.calls[w]
+                if "reservation_fee" not in o:
+                    assert (s, m, t) not in r.r
+    for w, _ in r.scenarios:
+        if w == "base":
+            assert r.spot_buys[w] == {}
+            assert r.calls[w] == {}
+        for key, q in r.calls[w].items():
+            assert q <= r.r.get(key, 0.0) + 1e-7
+        for m, mat in data["materials"].items():
+            demand = mat["demand"] if isinstance(mat["demand"], list) else [mat["demand"]] * periods
+            inbound = list(mat.get("inbound", [])) + [0] * periods
+            stock = mat.get("initial_inventory", 0)
+            for t in range(1, periods + 1):
+                unmet = r.short[w, m, t]
+                assert -1e-9 <= unmet <= demand[t - 1] + 1e-9
+                stock += inbound[t - 1] + r.arrivals[w, m, t] + unmet - demand[t - 1]
+                assert r.inventory[w, m, t] == pytest.approx(stock, abs=1e-6)
+                stock = r.inventory[w, m, t]
