@@ -333,6 +333,8 @@ def _read_scenarios(data: dict) -> list[_Scenario]:
     risks = data.get("risks") or None
     if disruptions is not None and risks is not None:
         raise ValueError("a file uses `disruptions` or `risks`, not both")
+    if any(str(e["name"]) == BASE for e in (disruptions or risks or [])):
+        raise ValueError(f"{BASE!r} is the name of the undisrupted case")
 
     if disruptions is not None:
         # "the undisrupted case w0 with probability 1 - sum of the listed
