@@ -221,11 +221,12 @@ def _suppliers(
 
 
 def _policy(
-    pick: Picker, codes: list[str], n_suppliers: int, milp: dict[str, bool]
+    pick: Picker, codes: list[str], suppliers: dict[str, dict], milp: dict[str, bool]
 ) -> dict[str, Any]:
     # Caps are mostly drawn loose enough that some supplier mix can respect them
     # (a cap below 1/n with n suppliers makes the product refuse the file before
     # solving, a documented difference from the reference that compares nothing).
+    n_suppliers = len(suppliers)
     policy: dict[str, Any] = {}
     if pick.flag(0.4):
         policy["delay_cost_per_day"] = money(pick, 0, 20)
@@ -240,9 +241,18 @@ def _policy(
         low = _loosest(pick, len(codes))
         policy["max_country_share"] = {c: fraction(pick, low, 100) for c in chosen}
     if pick.flag(0.25):
-        chosen = pick.subset(codes, min_size=1)
-        low = _loosest(pick, len(codes))
-        policy["max_country_exposure"] = {c: fraction(pick, low, 100) for c in chosen}
+        # exposure to c: suppliers in c or controlled by c; mostly at least their
+        # share of the suppliers (all of them exposed: 1, no cap)
+        exposure = {}
+        for c in pick.subset(codes, min_size=1):
+            exposed = sum(
+                1
+                for sup in suppliers.values()
+                if c in (sup["country"], *sup.get("controlled_by", ()))
+            )
+            low = 20 if pick.flag(0.15) else -(-100 * exposed // n_suppliers)
+            exposure[c] = fraction(pick, low, 100)
+        policy["max_country_exposure"] = exposure
     if pick.flag(0.3):
         policy["max_average_risk"] = fraction(pick, 30, 100)
     if pick.flag(0.4):
@@ -357,7 +367,7 @@ def build_scenario(pick: Picker) -> dict[str, Any]:
         data["countries"] = countries
     data["suppliers"] = _suppliers(pick, periods, period_days, materials, codes, milp)
     used = sorted({s["country"] for s in data["suppliers"].values()})
-    policy = _policy(pick, used, len(data["suppliers"]), milp)
+    policy = _policy(pick, used, data["suppliers"], milp)
     if policy:
         data["policy"] = policy
     data.update(_events(pick, data["horizon"], materials, data["suppliers"]))
