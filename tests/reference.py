@@ -57,6 +57,9 @@ literal reading of the sentence quoted:
   point satisfies every row to LP tolerance, not only HiGHS' 1e-6 MIP
   feasibility tolerance); the polished objective is reported (it is that of
   an integral solution the MILP found, so within the gap).
+* A disruption or risk named ``base`` is an error (the name of w0); a window
+  wholly outside the horizon is recorded in ``warnings`` (the loader's
+  warning), not printed.
 * version 1 rules kept: supplier risk / tariff default to the country's, else
   0; ``x`` exists only for ``t >= e`` and capacity > 0; a share cap >= 1 is no
   constraint; ``min_suppliers`` on the horizon basis always, for materials
