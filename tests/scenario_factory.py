@@ -1,4 +1,4 @@
-"""Random, valid, small scenario dicts (DESIGN §3) for differential testing.
+"""Random, valid, small scenario dicts (DESIGN §3, version 2) for differential testing.
 
 `build_scenario(pick)` returns the plain dict of a scenario file. Every choice
 goes through a *picker*, so the same generator serves two masters:
@@ -12,10 +12,19 @@ Pickers are written so that the "simplest" choice (0, False, the first item,
 the empty subset) is the feature switched off: hypothesis shrinks towards
 plain scenarios. Magnitudes stay realistic-ish (prices 1-1000, shortage cost
 above landed and spot prices) so that the LPs are well conditioned.
+
+Version 2 fields come up with modest probabilities, so most scenarios stay
+small: `safety_stock_days` (never with `safety_stock`), `end_stock` and
+`end_stock_penalty`; `qualification_days` and `controlled_by` on suppliers;
+`reservation_fee` and `exercise_price` on offers; `max_country_exposure`;
+`horizon.start`, and on effects `delay_days`, `reach` (country effects only)
+and `from_date` / `to_date` (only with a start; dates may lie outside the
+horizon, so a window can hit nothing).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
@@ -130,6 +139,14 @@ def _materials(pick: Picker, periods: int) -> dict[str, dict]:
             mat["safety_stock"] = money(pick, 0, 50)
             if pick.flag(0.5):
                 mat["safety_stock_penalty"] = money(pick, 0, 5000)
+        elif pick.flag(0.15):  # never together with safety_stock
+            mat["safety_stock_days"] = pick.choice([0, 7, 15, 30, 45, 60, 90])
+            if pick.flag(0.5):
+                mat["safety_stock_penalty"] = money(pick, 0, 5000)
+        if pick.flag(0.2):
+            mat["end_stock"] = money(pick, 0, 80)
+        if pick.flag(0.2):
+            mat["end_stock_penalty"] = money(pick, 0, 20000)
         out[mid] = mat
     return out
 
@@ -155,6 +172,10 @@ def _offer(pick: Picker, periods: int, min_order: bool) -> dict[str, Any]:
     }
     if min_order and pick.flag(0.6):
         offer["min_order"] = money(pick, 0, 60)
+    if pick.flag(0.2):  # an option contract (a fee of 0 is valid and creates r)
+        offer["reservation_fee"] = per_period(pick, periods, 0, 100, zeros=0.1)
+        if pick.flag(0.5):
+            offer["exercise_price"] = per_period(pick, periods, 1, 1000)
     return offer
 
 
@@ -184,6 +205,11 @@ def _suppliers(
             sup["lead_time_days"] = pick.integer(0, int(horizon_days * 0.8) + 10)
         if pick.flag(0.4):
             sup["license_delay_days"] = pick.choice([0, 10, 30, 45, 63, 90, 120])
+        if pick.flag(0.15):
+            sup["qualification_days"] = pick.choice([0, 15, 30, 60, 90, 180])
+        others = [c for c in codes if c != country]
+        if others and pick.flag(0.2):
+            sup["controlled_by"] = pick.subset(others, min_size=1)
         if milp["fixed_cost"] and pick.flag(0.6):
             sup["fixed_cost"] = money(pick, 0, 20000)
         if pick.flag(0.2):
@@ -195,11 +221,12 @@ def _suppliers(
 
 
 def _policy(
-    pick: Picker, codes: list[str], n_suppliers: int, milp: dict[str, bool]
+    pick: Picker, codes: list[str], suppliers: dict[str, dict], milp: dict[str, bool]
 ) -> dict[str, Any]:
     # Caps are mostly drawn loose enough that some supplier mix can respect them
     # (a cap below 1/n with n suppliers makes the product refuse the file before
     # solving, a documented difference from the reference that compares nothing).
+    n_suppliers = len(suppliers)
     policy: dict[str, Any] = {}
     if pick.flag(0.4):
         policy["delay_cost_per_day"] = money(pick, 0, 20)
@@ -213,6 +240,19 @@ def _policy(
         chosen = pick.subset(codes, min_size=1)
         low = _loosest(pick, len(codes))
         policy["max_country_share"] = {c: fraction(pick, low, 100) for c in chosen}
+    if pick.flag(0.25):
+        # exposure to c: suppliers in c or controlled by c; mostly at least their
+        # share of the suppliers (all of them exposed: 1, no cap)
+        exposure = {}
+        for c in pick.subset(codes, min_size=1):
+            exposed = sum(
+                1
+                for sup in suppliers.values()
+                if c in (sup["country"], *sup.get("controlled_by", ()))
+            )
+            low = 20 if pick.flag(0.15) else -(-100 * exposed // n_suppliers)
+            exposure[c] = fraction(pick, low, 100)
+        policy["max_country_exposure"] = exposure
     if pick.flag(0.3):
         policy["max_average_risk"] = fraction(pick, 30, 100)
     if pick.flag(0.4):
@@ -228,19 +268,27 @@ def _loosest(pick: Picker, n: int) -> int:
 
 
 def _effect(
-    pick: Picker, periods: int, materials: list[str], suppliers: dict[str, dict]
+    pick: Picker, horizon: dict[str, Any], materials: list[str], suppliers: dict[str, dict]
 ) -> dict[str, Any]:
+    periods = horizon["periods"]
     eff: dict[str, Any] = {}
     if pick.flag(0.5):
         eff["supplier"] = pick.choice(sorted(suppliers))
     else:
         eff["country"] = pick.choice(sorted({s["country"] for s in suppliers.values()}))
+        if pick.flag(0.3):  # only on a country effect
+            eff["reach"] = pick.choice(["own", "controlled"])
     if pick.flag(0.4):
         eff["materials"] = pick.subset(materials, min_size=1)
     if pick.flag(0.85):
         eff["availability"] = fraction(pick)
     if pick.flag(0.4):
         eff["price_factor"] = pick.choice([0.5, 0.9, 1.0, 1.25, 1.5, 2.0, 3.0])
+    if pick.flag(0.25):
+        eff["delay_days"] = pick.choice([5, 10, 15, 30, 45, 63, 90])
+    if "start" in horizon and pick.flag(0.4):
+        eff.update(_dates(pick, horizon))
+        return eff
     if pick.flag(0.35):
         eff["from_period"] = pick.integer(1, periods)
     if pick.flag(0.35):
@@ -248,8 +296,25 @@ def _effect(
     return eff
 
 
+def _dates(pick: Picker, horizon: dict[str, Any]) -> dict[str, dt.date]:
+    """from_date and/or to_date (from <= to), from a period before the start to one
+    after the end: a window may be clipped, or lie wholly outside the horizon."""
+    start: dt.date = horizon["start"]
+    days = horizon["periods"] * horizon["period_days"]
+    lo, hi = -int(horizon["period_days"]) * 2, int(days + horizon["period_days"] * 2)
+    out: dict[str, dt.date] = {}
+    first = pick.integer(lo, hi)
+    if pick.flag(0.7):
+        out["from_date"] = start + dt.timedelta(days=first)
+    else:
+        first = lo
+    if not out or pick.flag(0.6):
+        out["to_date"] = start + dt.timedelta(days=pick.integer(first, hi))
+    return out
+
+
 def _events(
-    pick: Picker, periods: int, materials: list[str], suppliers: dict[str, dict]
+    pick: Picker, horizon: dict[str, Any], materials: list[str], suppliers: dict[str, dict]
 ) -> dict[str, Any]:
     kind = pick.choice(["none", "disruptions", "risks"])
     if kind == "none":
@@ -267,7 +332,7 @@ def _events(
             events.append({"name": name, "probability": fraction(pick), "effects": []})
     for event in events:
         event["effects"] = [
-            _effect(pick, periods, materials, suppliers) for _ in range(pick.integer(1, 2))
+            _effect(pick, horizon, materials, suppliers) for _ in range(pick.integer(1, 2))
         ]
     out: dict[str, Any] = {kind: events}
     if kind == "risks" and pick.flag(0.4):
@@ -293,6 +358,8 @@ def build_scenario(pick: Picker) -> dict[str, Any]:
         "name": "diff",
         "horizon": {"periods": periods, "period_days": period_days},
     }
+    if pick.flag(0.25):
+        data["horizon"]["start"] = dt.date(2026, 1, 1) + dt.timedelta(days=pick.integer(0, 365))
     data["materials"] = _materials(pick, periods)
     materials = list(data["materials"])
     codes, countries = _countries(pick)
@@ -300,10 +367,10 @@ def build_scenario(pick: Picker) -> dict[str, Any]:
         data["countries"] = countries
     data["suppliers"] = _suppliers(pick, periods, period_days, materials, codes, milp)
     used = sorted({s["country"] for s in data["suppliers"].values()})
-    policy = _policy(pick, used, len(data["suppliers"]), milp)
+    policy = _policy(pick, used, data["suppliers"], milp)
     if policy:
         data["policy"] = policy
-    data.update(_events(pick, periods, materials, data["suppliers"]))
+    data.update(_events(pick, data["horizon"], materials, data["suppliers"]))
     if pick.flag(0.3):
         data["spot_premium"] = pick.choice([0.0, 0.1, 0.5, 1.0, 2.0])
     if pick.flag(0.35):

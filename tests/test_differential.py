@@ -103,7 +103,8 @@ def _needs_purchases(data: dict, mid: str) -> bool:
 
 
 def _deliverable(data: dict, mid: str) -> list[str]:
-    """Suppliers of `mid` that can deliver in some period: t >= e[s] with capacity > 0."""
+    """Suppliers of `mid` that can deliver in some period: t >= e[s] with capacity > 0,
+    e[s] = floor((qualification_days + d[s]) / D) + 1."""
     periods = data["horizon"]["periods"]
     days = float(data["horizon"].get("period_days", 30))
     out = []
@@ -111,7 +112,7 @@ def _deliverable(data: dict, mid: str) -> list[str]:
         if mid not in sup["offers"]:
             continue
         delay = float(sup.get("lead_time_days", 0)) + float(sup.get("license_delay_days", 0))
-        first = math.floor(delay / days) + 1
+        first = math.floor((float(sup.get("qualification_days", 0)) + delay) / days) + 1
         cap = _per_period(sup["offers"][mid]["capacity"], periods)
         if any(cap[t - 1] > 0 for t in range(first, periods + 1)):
             out.append(sid)
