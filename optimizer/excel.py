@@ -12,6 +12,7 @@ are dates. Made from a run folder's files (`RunData`), like the HTML report.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ class Formats:
         self.money = f'#,##0 "{currency}"'
         self.unit_cost = f'#,##0 "{currency}/{unit}"'
         self.unit_cost_period = f'#,##0 "{currency}/{unit}/period"'
+        self.qty_period = f'#,##0.0## "{unit}/period"'
+        self.unit = unit
         self.qty = f'#,##0.0## "{unit}"'
         self.days = '#,##0 "d"'
         self.pct = "0.0%"
@@ -320,18 +323,63 @@ def shares_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
     sh.finish()
 
 
+SHADOW_COLUMNS = (
+    ("relaxing a binding limit by one step", "sentence"),
+    ("constraint", "constraint"),
+    ("material", "material"),
+    ("supplier or country", "subject"),
+    ("period", "period"),
+    ("limit", "limit"),
+    ("used", "used"),
+    ("saving per step", "per_step"),
+    ("step", "step"),
+    ("holds from", "range_low"),
+    ("holds to", "range_high"),
+    ("unit of limit", "unit"),
+    ("set by", "policy_path"),
+)
+
+
 def shadow_sheet(sh: Sheet, records: list[dict[str, Any]], fmt: Formats) -> None:
-    """Shadow prices as records (their keys are the columns), or a note when there are none."""
+    """Shadow prices, one per row: what relaxing the limit by one step saves, and the range
+    of the limit over which that holds, each number with its unit (a share, a score, or
+    quantity per period); or a note when there are none."""
     if not records:
         sh.table([("note", None)], [["No shadow prices in this run (summary.json has none)."]])
         sh.finish(autofilter=False)
         return
-    keys: list[str] = []
+    from optimizer.report import shadow_sentence  # the console's wording
+
+    sh.header([(name, None) for name, _key in SHADOW_COLUMNS])
     for rec in records:
-        keys.extend(k for k in rec if k not in keys)
-    rows = [[rec.get(k) for k in keys] for rec in records]
-    sh.table([(k, fmt.number) for k in keys], rows)
+        unit = str(rec.get("unit") or "")
+        limit_fmt = fmt.pct if unit == "share" else fmt.score if unit == "score" else fmt.qty_period
+        row, formats = [], []
+        for _name, key in SHADOW_COLUMNS:
+            if key == "sentence":
+                value: Any = shadow_sentence(rec, fmt.unit) if "constraint" in rec else None
+                f = None
+            elif key in ("limit", "used", "step", "range_low", "range_high"):
+                value = _finite(rec.get(key))
+                f = limit_fmt
+            elif key == "per_step":
+                value, f = _finite(rec.get(key)), fmt.money
+            elif key == "period":
+                value, f = rec.get(key), fmt.period
+            else:
+                value, f = rec.get(key), None
+            row.append(value)
+            formats.append(f)
+        sh.add(row, formats)
     sh.finish()
+
+
+def _finite(value: Any) -> float | None:
+    """A number for a cell: None for missing, NaN or infinite (an open range)."""
+    if value is None:
+        return None
+    v = float(value)
+    return v if math.isfinite(v) else None
 
 
 def scenario_sheet(sh: Sheet, sc: Scenario, fmt: Formats) -> None:

@@ -142,10 +142,6 @@ def _admissible_mix(p: Parameters, mi: int, mid: str) -> list[PolicyConflict]:
 def _share_lp(p: Parameters, offers: list[int]) -> tuple[float, float]:
     """Largest admissible total share of `offers`, and the lowest average risk of a full mix
     (inf when none), under the supplier, country and exposure caps."""
-    import highspy
-
-    from optimizer.solving import quiet_stdout
-
     policy = p.scenario.policy
     n = len(offers)
     sup = [int(p.offer_supplier[o]) for o in offers]
@@ -164,21 +160,7 @@ def _share_lp(p: Parameters, offers: list[int]) -> tuple[float, float]:
         return 1.0, min(risk)  # no cap binds: any one supplier can take the whole volume
 
     def run(cost: list[float], full: bool) -> float | None:
-        with quiet_stdout(False):
-            h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        inf = highspy.kHighsInf
-        h.addVars(n, np.zeros(n), np.asarray(upper))
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost))
-        for members, cap in groups:
-            idx = np.asarray(members, dtype=np.int32)
-            h.addRow(-inf, cap, len(idx), idx, np.ones(len(idx)))
-        if full:
-            h.addRow(1.0, 1.0, n, np.arange(n, dtype=np.int32), np.ones(n))
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        return float(h.getInfo().objective_function_value)
+        return _small_lp(cost, upper, groups, full)
 
     most = run([-1.0] * n, False)
     fill = 0.0 if most is None else min(1.0, -most)
@@ -186,3 +168,35 @@ def _share_lp(p: Parameters, offers: list[int]) -> tuple[float, float]:
         return fill, float("inf")
     lowest = run(risk, True)
     return fill, float("inf") if lowest is None else lowest
+
+
+def _small_lp(
+    cost: list[float], upper: list[float], groups: list[tuple[list[int], float]], full: bool
+) -> float | None:
+    """min cost . f, 0 <= f <= upper, sum f over each group <= its cap (and sum f = 1 with
+    `full`): a PuLP problem solved with HiGHS, or with CBC when HiGHS is not usable. None
+    when it has no solution."""
+    import pulp
+
+    from optimizer.solving import cbc_path, highs_problem, quiet_stdout
+
+    prob = pulp.LpProblem("shares", pulp.LpMinimize)
+    f = [prob.add_variable(f"f{i}", 0.0, u) for i, u in enumerate(upper)]
+    prob += pulp.LpAffineExpression(zip(f, cost, strict=True))
+    for k, (members, cap) in enumerate(groups):
+        prob += pulp.LpConstraint(
+            pulp.LpAffineExpression((f[i], 1.0) for i in members), pulp.LpConstraintLE, f"g{k}", cap
+        )
+    if full:
+        prob += pulp.LpConstraint(
+            pulp.LpAffineExpression((v, 1.0) for v in f), pulp.LpConstraintEQ, "full", 1.0
+        )
+    if highs_problem() is None:
+        solver: pulp.LpSolver = pulp.HiGHS(msg=False)
+    else:
+        solver = pulp.COIN_CMD(path=cbc_path(), msg=False)
+    with quiet_stdout(False):
+        prob.solve(solver)
+    if pulp.LpStatus[prob.status] != "Optimal":
+        return None
+    return float(pulp.value(prob.objective) or 0.0)

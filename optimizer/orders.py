@@ -103,7 +103,7 @@ def schedule_from_table(
             "line_total": total,
             "licence_needed": ["yes" if licensed.get(s, False) else "no" for s in rows["supplier"]],
             "order_now": ["yes" if (r < 0 or reservation) else "no" for r in raw],
-            "call_day": ideal if reservation else [None] * len(rows),
+            "call_day": ideal if reservation else ideal * math.nan,
             "call_date": [order_date(horizon.start, d) for d in ideal]
             if reservation
             else [""] * len(rows),

@@ -40,6 +40,9 @@ TEXT_COLUMNS = (
 )
 
 
+OPTIONAL_NUMBERS = ("call_day",)  # numeric columns whose cells may be empty
+
+
 @dataclass(frozen=True)
 class RunData:
     """What the reports show: the summary document, the tables and the solved scenario."""
@@ -66,7 +69,11 @@ def read_table(path: Path) -> pd.DataFrame:
     with path.open(newline="") as fh:
         header = fh.readline().strip().split(",")
     dtypes = {c: str for c in TEXT_COLUMNS if c in header}
-    return pd.read_csv(path, dtype=dtypes, keep_default_na=False)
+    table = pd.read_csv(path, dtype=dtypes, keep_default_na=False)
+    for column in OPTIONAL_NUMBERS:
+        if column in table.columns:
+            table[column] = pd.to_numeric(table[column].replace("", None), errors="coerce")
+    return table
 
 
 def read_run(folder: Path) -> RunData:

@@ -93,18 +93,9 @@ def _per_period(value: Any, periods: int) -> list[float]:
     return [float(v) for v in value] if isinstance(value, list) else [float(value)] * periods
 
 
-def _needs_purchases(data: dict, mid: str) -> bool:
-    """Demand over the horizon exceeds initial inventory plus inbound (the documented rule)."""
-    periods = data["horizon"]["periods"]
-    mat = data["materials"][mid]
-    demand = sum(_per_period(mat["demand"], periods))
-    have = float(mat.get("initial_inventory", 0)) + sum(map(float, mat.get("inbound", [])))
-    return demand > have + 1e-9
-
-
-def _deliverable(data: dict, mid: str) -> list[str]:
-    """Suppliers of `mid` that can deliver in some period: t >= e[s] with capacity > 0,
-    e[s] = floor((qualification_days + d[s]) / D) + 1."""
+def _deliverable(data: dict, mid: str, period: int | None = None) -> list[str]:
+    """Suppliers of `mid` that can deliver (in `period`, or in some period): t >= e[s]
+    with capacity > 0, e[s] = floor((qualification_days + d[s]) / D) + 1."""
     periods = data["horizon"]["periods"]
     days = float(data["horizon"].get("period_days", 30))
     out = []
@@ -114,18 +105,30 @@ def _deliverable(data: dict, mid: str) -> list[str]:
         delay = float(sup.get("lead_time_days", 0)) + float(sup.get("license_delay_days", 0))
         first = math.floor((float(sup.get("qualification_days", 0)) + delay) / days) + 1
         cap = _per_period(sup["offers"][mid]["capacity"], periods)
-        if any(cap[t - 1] > 0 for t in range(first, periods + 1)):
+        window = range(first, periods + 1) if period is None else [period] * (period >= first)
+        if any(cap[t - 1] > 0 for t in window):
             out.append(sid)
     return out
 
 
 def _share_lp(data: dict, mid: str) -> tuple[float, float]:
-    """Over share vectors of the deliverable suppliers of `mid` under the share caps:
-    the largest total share, and the lowest average risk of a full (sum 1) mix."""
+    """Over share vectors of the deliverable suppliers of `mid` under the supplier,
+    country and exposure caps: the largest total share, and the lowest average risk of a
+    full (sum 1) mix; on the period basis the best period counts."""
+    policy = data.get("policy") or {}
+    periods = data["horizon"]["periods"]
+    if policy.get("share_basis", "horizon") == "period":
+        results = [_share_lp_of(data, _deliverable(data, mid, t)) for t in range(1, periods + 1)]
+        return max(f for f, _ in results), min(r for _, r in results)
+    return _share_lp_of(data, _deliverable(data, mid))
+
+
+def _share_lp_of(data: dict, sids: list[str]) -> tuple[float, float]:
     policy = data.get("policy") or {}
     countries = data.get("countries") or {}
-    sids = _deliverable(data, mid)
     n = len(sids)
+    if n == 0:
+        return 0.0, math.inf
     upper, risk = [], []
     for sid in sids:
         sup = data["suppliers"][sid]
@@ -136,6 +139,17 @@ def _share_lp(data: dict, mid: str) -> tuple[float, float]:
     a_ub, b_ub = [], []
     for code, cap in (policy.get("max_country_share") or {}).items():
         a_ub.append([1.0 if data["suppliers"][s]["country"] == code else 0.0 for s in sids])
+        b_ub.append(float(cap))
+    for code, cap in (policy.get("max_country_exposure") or {}).items():
+        a_ub.append(
+            [
+                1.0
+                if data["suppliers"][s]["country"] == code
+                or code in (data["suppliers"][s].get("controlled_by") or [])
+                else 0.0
+                for s in sids
+            ]
+        )
         b_ub.append(float(cap))
     a_ub.append([1.0] * n)
     b_ub.append(1.0)
@@ -156,9 +170,33 @@ def _share_lp(data: dict, mid: str) -> tuple[float, float]:
     return filled, float(mix.fun)
 
 
+SHARE_CAPS = "max_supplier_share/max_country_share/max_country_exposure"
+
+
+def _would_buy(data: dict, mid: str, policy_name: str) -> bool:
+    """Whether the scenario without the refused policy buys some of `mid` (the reference)."""
+    relaxed = copy.deepcopy(data)
+    policy = relaxed.setdefault("policy", {}) or {}
+    relaxed["policy"] = policy
+    if policy_name == "min_suppliers":
+        policy.pop("min_suppliers", None)
+    elif policy_name == "max_average_risk":
+        policy.pop("max_average_risk", None)
+    else:
+        for key in ("max_supplier_share", "max_country_share", "max_country_exposure"):
+            policy.pop(key, None)
+        policy.pop("max_average_risk", None)
+        for sup in relaxed["suppliers"].values():
+            sup.pop("max_share", None)
+    result = ref.solve_reference(relaxed)
+    bought = sum(q for (_s, m, _t), q in result.x.items() if m == mid)
+    return result.status == "optimal" and bought > 1e-9
+
+
 def documented_refusal(data: dict, exc: PolicyInfeasible) -> str | None:
     """None if every conflict of a pre-solve refusal is one of the documented reasons
-    and holds; else why not."""
+    (DESIGN §4: the policy leaves the material no admissible mix, and the scenario
+    without it would buy some) and holds; else why not."""
     if not exc.conflicts:
         return "refused by the solver, not by the documented pre-solve rules"
     policy = data.get("policy") or {}
@@ -166,14 +204,15 @@ def documented_refusal(data: dict, exc: PolicyInfeasible) -> str | None:
         mid = c.material
         if c.policy not in str(exc):
             return f"message does not name the policy {c.policy!r}"
-        if not _needs_purchases(data, mid):
-            return f"{mid}: refused ({c.policy}) but nothing needs to be bought"
         if c.policy == "min_suppliers":
             k = int(policy.get("min_suppliers") or 0)
             share = float(policy.get("min_supplier_share", 0.1))
+            offering = [s for s, sup in data["suppliers"].items() if mid in sup["offers"]]
+            if k > len(offering):
+                continue  # no plan at all: infeasible whatever it would buy
             if not k * share > 1 + 1e-12:
                 return f"{mid}: min_suppliers refusal but {k} * {share} <= 1"
-        elif c.policy == "max_supplier_share/max_country_share":
+        elif c.policy == SHARE_CAPS:
             filled, _ = _share_lp(data, mid)
             if filled >= 1 - 1e-9:
                 return f"{mid}: share-cap refusal but an admissible mix exists ({filled})"
@@ -184,6 +223,8 @@ def documented_refusal(data: dict, exc: PolicyInfeasible) -> str | None:
                 return f"{mid}: risk refusal but the lowest average risk is {low} <= {limit}"
         else:
             return f"{mid}: undocumented pre-solve refusal {c.policy!r}"
+        if not _would_buy(data, mid, c.policy):
+            return f"{mid}: refused ({c.policy}) but without it nothing would be bought"
     return None
 
 

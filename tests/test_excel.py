@@ -55,15 +55,18 @@ def test_sheets_headers_and_frozen_panes(robust: Path) -> None:
         "supplier",
         "country",
         "material",
+        "kind",
         "order day",
         "order date",
+        "arrival day",
+        "arrival date",
         "arrival period",
         "quantity",
         "unit landed cost",
-        "line total",
+        "line total (reservations: the fee)",
         "licence needed",
-        "overdue",
-        "overdue by",
+        "place today",
+        "call date (reservations)",
     ]
     assert header(wb["Plan"])[:4] == ["material", "supplier", "country", "period"]
     assert header(wb["Inventory"])[:4] == ["scenario", "probability", "material", "period"]
@@ -75,9 +78,10 @@ def test_numbers_are_numbers_with_unit_formats(robust: Path) -> None:
     wb = load_workbook(robust / "plan.xlsx")
     orders = wb["Orders"]
     first = [c for c in orders[2]]
-    assert isinstance(first[4].value, dt.datetime)  # order date is a date
-    assert first[4].number_format == "yyyy-mm-dd"
-    for cell, unit in zip(first[6:9], ('"t"', '"USD/t"', '"USD"'), strict=True):
+    assert isinstance(first[5].value, dt.datetime)  # order date is a date
+    assert first[5].number_format == "yyyy-mm-dd"
+    assert isinstance(first[7].value, dt.datetime)  # and so is the arrival date
+    for cell, unit in zip(first[9:12], ('"t"', '"USD/t"', '"USD"'), strict=True):
         assert isinstance(cell.value, (int, float))
         assert cell.number_format.endswith(unit)
     numeric_text = [
@@ -96,18 +100,25 @@ def test_totals_equal_summary_json(robust: Path) -> None:
     doc = json.loads((robust / "summary.json").read_text())
     wb = load_workbook(robust / "plan.xlsx")
     summary = labelled(wb["Summary"])
-    assert summary["total cost (fixed + expected)"] == (
+    assert summary["total cost (spend + penalties)"] == (
         pytest.approx(doc["total_cost"], rel=1e-12),
         '#,##0 "USD"',
+    )
+    assert summary["expected spend (money paid)"][0] == pytest.approx(doc["spend"], rel=1e-12)
+    assert summary["expected penalties (modelled, not paid)"][0] == pytest.approx(
+        doc["penalties"], rel=1e-12
     )
     assert summary["objective"][0] == pytest.approx(doc["objective"], rel=1e-12)
     assert summary["tail cost (CVaR 0.9)"][0] == pytest.approx(doc["cvar"]["cvar"], rel=1e-12)
     assert summary["status"][0] == doc["status"]
-    for key in COST_KEYS:
-        assert summary[key.replace("_", " ")][0] == pytest.approx(doc["costs"][key], abs=1e-6)
+    for group, label in (("spend", "money spent"), ("penalties", "penalties (not paid)")):
+        for key, value in doc["costs"][group].items():
+            assert key in COST_KEYS
+            got = summary[f"{label}: {key.replace('_', ' ')}"][0]
+            assert got == pytest.approx(value, abs=1e-6)
     assert summary["total"][0] == pytest.approx(doc["total_cost"], rel=1e-12)
     orders = wb["Orders"]
-    line_total = sum(r[8].value for r in orders.iter_rows(min_row=2))
+    line_total = sum(r[11].value for r in orders.iter_rows(min_row=2))
     plan_cost = sum(r[8].value for r in wb["Plan"].iter_rows(min_row=2))
     assert line_total == pytest.approx(plan_cost, rel=1e-12)
     volume = {m: 0.0 for m in doc["materials"]}
@@ -118,35 +129,32 @@ def test_totals_equal_summary_json(robust: Path) -> None:
         assert volume[mid] == pytest.approx(k["volume"], rel=1e-9)
 
 
-def test_shadow_prices_sheet_has_a_note_or_the_records(robust: Path, tmp_path: Path) -> None:
+def test_shadow_prices_sheet_has_units_and_ranges(robust: Path, tmp_path: Path) -> None:
     wb = load_workbook(robust / "plan.xlsx")
     ws = wb["Shadow prices"]
     run = read_run(robust)
     shadow = run.summary["shadow_prices"]
     assert shadow, "robust-2025 has binding caps and capacities"
-    assert header(ws) == list(shadow[0])
+    head = header(ws)
+    assert head[:3] == ["relaxing a binding limit by one step", "constraint", "material"]
     assert ws.max_row == len(shadow) + 1
-    column = header(ws).index("per_step")
+    column = head.index("saving per step")
     assert [r[column] for r in ws.iter_rows(min_row=2, values_only=True)] == pytest.approx(
         [rec["per_step"] for rec in shadow], rel=1e-12
     )
+    limit, low, high = head.index("limit"), head.index("holds from"), head.index("holds to")
+    for row, rec in zip(ws.iter_rows(min_row=2), shadow, strict=True):
+        assert row[column].number_format == '#,##0 "USD"'
+        unit = '"t/period"' if rec["constraint"] == "capacity" else "%"
+        assert row[limit].number_format.endswith(unit)
+        assert row[low].number_format == row[limit].number_format
+        assert row[high].value is None or row[high].value >= row[limit].value - 1e-12
     doc = {**run.summary, "shadow_prices": []}
     empty = tmp_path / "without-duals.xlsx"
     write_workbook(dataclasses.replace(run, summary=doc), empty)
     ws = load_workbook(empty)["Shadow prices"]
     assert header(ws) == ["note"]
     assert "No shadow prices" in str(ws["A2"].value)
-    records = [
-        {"constraint": "balance[ndpr_oxide,1]", "material": "ndpr_oxide", "value": 1234.5},
-        {"constraint": "capacity[cn_magnets,3]", "value": -10.0, "slack": 0.0},
-    ]
-    doc = {**run.summary, "shadow_prices": records}
-    path = tmp_path / "with-duals.xlsx"
-    write_workbook(dataclasses.replace(run, summary=doc), path)
-    ws = load_workbook(path)["Shadow prices"]
-    assert header(ws) == ["constraint", "material", "value", "slack"]
-    assert [c.value for c in ws[2]] == ["balance[ndpr_oxide,1]", "ndpr_oxide", 1234.5, None]
-    assert ws["C3"].value == -10.0
 
 
 def test_scenario_sheet_lists_offers_materials_and_policy(robust: Path) -> None:

@@ -62,32 +62,48 @@ def test_headline_figures_come_from_summary_json(robust: Path) -> None:
     total = re.search(r'id="total-cost" data-value="([^"]+)">([^<]+)<', html)
     assert total is not None
     assert float(total.group(1)) == doc["total_cost"]
-    assert total.group(2) == "60.8 M USD"
+    assert total.group(2) == money(doc["total_cost"], "USD")
+    spend = re.search(r'id="spend" data-value="([^"]+)">([^<]+)<', html)
+    penalties = re.search(r'id="penalties" data-value="([^"]+)">([^<]+)<', html)
+    assert spend is not None and penalties is not None
+    assert float(spend.group(1)) + float(penalties.group(1)) == pytest.approx(doc["total_cost"])
+    assert spend.group(2) == money(doc["spend"], "USD")
     assert f'id="status" data-value="{doc["status"]}"' in html
     cvar = re.search(r'id="cvar" data-value="([^"]+)"', html)
     assert cvar is not None and float(cvar.group(1)) == doc["cvar"]["cvar"]
 
 
 def test_headline_sentences_for_robust_2025(robust: Path) -> None:
+    """Magnets: 75 t at hand, 25 t a month, nothing from China before period 3 (licence) and
+    7 t a month from Vietnam and Japan from period 3: periods 1-2 use 50 t, period 3 uses
+    the last 25 - 7 = 18 t... 25 + 7 - 25 = 7 t left, period 4: 7 + 7 - 25 = -11: the stock
+    runs out in period 4 (day 90 = 2025-06-30), not a month earlier as in version 1."""
     sentences = answer(read_run(robust))
     assert sentences[0] == (
         "Buy 80% of dy_oxide, ndfeb_magnet, ndpr_oxide and tb_oxide from China (CN)."
     )
-    assert sentences[1] == (
-        "11 t of ndfeb_magnet short in period 3 (from 2025-05-31) even if no disruption hits."
+    assert sentences[1].startswith("Expected spend ")
+    assert "modelled penalties" in sentences[1] and "demand not met" in sentences[1]
+    assert sentences[2] == (
+        "11 t of ndfeb_magnet short in period 4 (from 2025-06-30) even if no disruption hits."
     )
-    assert sentences[2].startswith("Worst of 5 scenarios: heavy-ree-halt (probability 10%) costs")
-    assert sentences[3].startswith("6 orders are overdue by up to 23 days")
+    assert sentences[3].startswith("Worst of 5 scenarios: heavy-ree-halt (probability 10%) costs")
+    assert "t of dy_oxide" in sentences[3] and "t of tb_oxide" in sentences[3]  # per material
+    assert sentences[4] == (
+        "6 orders must be placed today: their lead time and licence wait reach back before day 0."
+    )
 
 
 def test_headline_sentences_for_a_single_scenario(tmp_path: Path) -> None:
-    """licence_runway: 20 of 22 units from CN (91%), no shortage, 2 overdue orders (10, 23 days)."""
+    """licence_runway (working in the file): 20 of 22 units from CN (91%), all of the
+    2,612 USD spend, no shortage; au_lynas for period 1 (ideal day 0 - 10) and cn_baotou for
+    period 3 (60 - 83) must be placed today."""
     out = run_to(CASES / "licence_runway.yaml", tmp_path / "runway")
     assert answer(read_run(out)) == [
         "Buy 91% of ndpr_oxide from China (CN).",
+        "Expected spend 2,612 USD; no penalties.",
         "No shortage.",
-        "2 orders are overdue by up to 23 days: place them now (still in time for their "
-        "arrival period).",
+        "2 orders must be placed today: their lead time and licence wait reach back before day 0.",
     ]
     html = (out / "report.html").read_text()
     assert html.count("<svg") == 3

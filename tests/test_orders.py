@@ -1,9 +1,12 @@
-"""The order schedule (orders.csv): order days, dates, overdue orders, licences, sorting.
+"""The order schedule (orders.csv): order days, arrival days, dates, orders to place
+today, licences, reservations, sorting.
 
 Hand-checked on tests/cases/licence_runway.yaml (periods of 30 days):
 cn_baotou waits 20 + 63 = 83 days, so its arrivals in periods 3 and 4 are
-ordered on days (3-1)*30 - 83 = -23 -> 0 (overdue by 23) and (4-1)*30 - 83 = 7;
-au_lynas waits 10 days: periods 1 and 2 -> -10 -> 0 (overdue by 10) and 20.
+ordered on days (3-1)*30 - 83 = -23 -> 0 (place today) and (4-1)*30 - 83 = 7,
+arriving on days 0 + 83 = 83 (in period 3: days 60-90) and 7 + 83 = 90;
+au_lynas waits 10 days: periods 1 and 2 -> -10 -> 0 (today), arriving on day 10,
+and 20, arriving on day 30.
 """
 
 from __future__ import annotations
@@ -40,12 +43,13 @@ def test_licence_runway_order_days_overdue_and_licences() -> None:
     df = schedule_of(CASES / "licence_runway.yaml")
     assert list(df.columns) == ORDER_COLUMNS
     # Sorted by order day, then supplier, material, arrival period.
-    assert rows(df, "supplier", "arrival_period", "order_day", "overdue", "overdue_days") == [
-        ("au_lynas", 1, 0.0, "yes", 10.0),
-        ("cn_baotou", 3, 0.0, "yes", 23.0),
-        ("cn_baotou", 4, 7.0, "no", 0.0),
-        ("au_lynas", 2, 20.0, "no", 0.0),
+    assert rows(df, "supplier", "arrival_period", "order_day", "arrival_day", "order_now") == [
+        ("au_lynas", 1, 0.0, 10.0, "yes"),
+        ("cn_baotou", 3, 0.0, 83.0, "yes"),
+        ("cn_baotou", 4, 7.0, 90.0, "no"),
+        ("au_lynas", 2, 20.0, 30.0, "no"),
     ]
+    assert set(df["kind"]) == {"order"}
     assert rows(df, "supplier", "licence_needed") == [
         ("au_lynas", "no"),
         ("cn_baotou", "yes"),
@@ -71,12 +75,12 @@ def test_dates_from_horizon_start_across_the_year_end(tmp_path: Path) -> None:
         )
     )
     df = schedule_of(path)
-    # day 0 = 2025-12-20; day 7 = 2025-12-27; day 20 = 2026-01-09.
-    assert rows(df, "supplier", "arrival_period", "order_date") == [
-        ("au_lynas", 1, "2025-12-20"),
-        ("cn_baotou", 3, "2025-12-20"),
-        ("cn_baotou", 4, "2025-12-27"),
-        ("au_lynas", 2, "2026-01-09"),
+    # day 0 = 2025-12-20; day 7 = 2025-12-27; day 20 = 2026-01-09; day 83 = 2026-03-13.
+    assert rows(df, "supplier", "arrival_period", "order_date", "arrival_date") == [
+        ("au_lynas", 1, "2025-12-20", "2025-12-30"),
+        ("cn_baotou", 3, "2025-12-20", "2026-03-13"),
+        ("cn_baotou", 4, "2025-12-27", "2026-03-20"),
+        ("au_lynas", 2, "2026-01-09", "2026-01-19"),
     ]
 
 
@@ -89,7 +93,8 @@ def test_order_date_rounds_a_part_day_down() -> None:
 
 
 def test_schedule_from_plan_rows_with_part_days() -> None:
-    """period_days 30.5: (2-1)*30.5 - 10 = 20.5; (1-1)*30.5 - 0 = 0 is on time, not overdue."""
+    """period_days 30.5: (2-1)*30.5 - 10 = 20.5, arriving on day 30.5; (1-1)*30.5 - 0 = 0
+    is on time (not to be placed before day 0)."""
     scenario = load_scenario(CASES / "licence_runway.yaml").scenario
     scenario = scenario.model_copy(
         update={"horizon": scenario.horizon.model_copy(update={"period_days": 30.5})}
@@ -106,9 +111,9 @@ def test_schedule_from_plan_rows_with_part_days() -> None:
         }
     )
     df = schedule_from_table(plan_rows, scenario)
-    assert rows(df, "supplier", "order_day", "overdue", "overdue_days") == [
-        ("cn_baotou", 0.0, "no", 0.0),
-        ("au_lynas", 20.5, "no", 0.0),
+    assert rows(df, "supplier", "order_day", "arrival_day", "order_now") == [
+        ("cn_baotou", 0.0, 0.0, "no"),
+        ("au_lynas", 20.5, 30.5, "no"),
     ]
 
 
@@ -119,11 +124,10 @@ def test_run_writes_orders_csv_and_the_folder_reader_recomputes_it(tmp_path: Pat
     text = (out / "orders.csv").read_text()
     lines = text.splitlines()
     assert lines[0] == ",".join(ORDER_COLUMNS)
-    assert lines[1] == (
-        "au_lynas,AU,ndpr_oxide,0.000000,,1,1.000000,300.000000,300.000000,no,yes,10.000000"
-    )
+    # whole days as integers, quantities to 6 decimals, money to the cent
+    assert lines[1] == "au_lynas,AU,ndpr_oxide,order,0,,10,,1,1.000000,300.00,300.00,no,yes,,"
     assert lines[2] == (
-        "cn_baotou,CN,ndpr_oxide,0.000000,,3,10.000000,100.000000,1000.000000,yes,yes,23.000000"
+        "cn_baotou,CN,ndpr_oxide,order,0,,83,,3,10.000000,100.00,1000.00,yes,yes,,"
     )
     assert len(lines) == 5
     # A folder written before orders.csv existed: the schedule is rebuilt from plan.csv.

@@ -53,15 +53,15 @@ def test_run_json_is_summary_on_stdout_without_solver_chatter(solver: str) -> No
     assert doc["status"] == "optimal"
     assert doc["checked"] is True
     assert doc["objective"] == pytest.approx(12600.0)
-    assert set(doc["costs"]) == {
-        "purchase",
-        "delay",
-        "spot",
-        "holding",
-        "shortage",
-        "safety_stock",
-        "fixed",
-    }
+    costs = doc["costs"]
+    assert set(costs["spend"]) == {"purchase", "spot", "reservation", "called", "fixed", "holding"}
+    assert set(costs["penalties"]) == {"delay", "shortage", "safety_stock", "end_stock"}
+    assert costs["spend"]["purchase"] == pytest.approx(12600.0)  # all of it money spent
+    assert doc["spend"] == pytest.approx(12600.0) and doc["penalties"] == pytest.approx(0.0)
+    assert costs["cvar_term"] == 0.0
+    # the names of version 1, kept at the top level for programs that read them
+    for key in ("purchase", "delay", "spot", "holding", "shortage", "safety_stock", "fixed"):
+        assert key in costs
     ndpr = doc["materials"]["ndpr_oxide"]
     assert ndpr["volume"] == pytest.approx(100.0)
     assert ndpr["share_by_country"] == pytest.approx({"AU": 0.4, "CN": 0.6})
@@ -90,6 +90,7 @@ def test_out_folder_has_the_design_files(tmp_path: Path) -> None:
         "landed_unit_cost",
         "delay_days",
         "cost",
+        "kind",
     ]
     rows = {(r["supplier"], int(r["period"])): r for r in plan}
     # au_lynas: 10 days lead time; cn_baotou: 20 + 63 = 83 days.
