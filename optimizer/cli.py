@@ -7,6 +7,7 @@ Results go to stdout; errors, warnings and progress go to stderr. Exit codes:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -36,9 +37,18 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+class _Console(Console):
+    """rich's console, except that a closed pipe ends the command quietly (exit 0): rich
+    itself exits 1, the code this tool keeps for bugs."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+err_console = _Console(stderr=True, highlight=False, soft_wrap=True)
 # Pipes and files get wide tables rather than the 80 columns rich assumes without a terminal.
-out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+out_console = _Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,8 +63,12 @@ def handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here, not in click's exit handling
+            return result
         except typer.Exit:
+            with contextlib.suppress(BrokenPipeError):
+                sys.stdout.flush()
             raise
         except BrokenPipeError:
             # The reader of stdout went away (`sourcing run ... | head`): nothing more to

@@ -26,7 +26,6 @@ from optimizer.feasibility import PolicyConflict, policy_conflicts
 from optimizer.model import BuiltModel, build_model
 from optimizer.parameters import Parameters, build_parameters
 from optimizer.plan import (
-    ZERO,
     Plan,
     Solution,
     broken_stock_first,
@@ -168,41 +167,45 @@ def solve_stock_first(
 
 def _matters(params: Parameters, conflict: PolicyConflict, options: SolverOptions) -> bool:
     """A policy that leaves a material no admissible mix matters only where the same
-    scenario without it would buy some of the material (DESIGN §4): solved here for the
-    material's group alone, the offending caps removed."""
+    scenario without it would buy some of the material (DESIGN §4). With the policy the
+    plan buys none of it, so without it the plan buys some exactly when that is cheaper:
+    both are solved for the material's group of materials alone, and compared (a tie, where
+    one optimum buys and another does not, does not matter)."""
     sc = params.scenario
-    policy = sc.policy
-    if conflict.policy == "min_suppliers":
-        relaxed_policy = policy.model_copy(update={"min_suppliers": None})
-        suppliers = sc.suppliers
-    elif conflict.policy == "max_average_risk":
-        relaxed_policy = policy.model_copy(update={"max_average_risk": None})
-        suppliers = sc.suppliers
-    else:
-        relaxed_policy = policy.model_copy(
-            update={
-                "max_supplier_share": None,
-                "max_country_share": {},
-                "max_country_exposure": {},
-                "max_average_risk": None,
-            }
-        )
-        suppliers = {
-            sid: s.model_copy(update={"max_share": None}) for sid, s in sc.suppliers.items()
-        }
-    relaxed = build_parameters(
-        sc.model_copy(update={"policy": relaxed_policy, "suppliers": suppliers})
-    )
-    mi = relaxed.materials.index(conflict.material)
+    relaxed = build_parameters(sc.model_copy(update=_without(sc, conflict.policy)))
+    mi = params.materials.index(conflict.material)
     group = next(g for g in material_groups(relaxed) if mi in g)
-    part = restrict(relaxed, group)
-    try:
-        _, _, solution, _ = solve_stock_first(part.params, options, build_model)
-    except (InfeasiblePolicy, NoSolution):
-        return True
-    local = group.index(mi)
-    bought = solution.x[part.params.offer_material == local].sum()
-    return bool(bought > ZERO)
+    costs = []
+    for p in (params, relaxed):
+        part = restrict(p, group)
+        try:
+            _, result, _, _ = solve_stock_first(part.params, options, build_model)
+        except InfeasiblePolicy:
+            return True
+        except NoSolution:
+            return True
+        costs.append(float(result.objective or 0.0))
+    capped, free = costs
+    return free < capped - 1e-9 * max(1.0, abs(capped))
+
+
+def _without(sc: Scenario, policy_name: str) -> dict[str, object]:
+    """The fields of a scenario without the policy a conflict names (for `model_copy`)."""
+    policy = sc.policy
+    if policy_name == "min_suppliers":
+        return {"policy": policy.model_copy(update={"min_suppliers": None})}
+    if policy_name == "max_average_risk":
+        return {"policy": policy.model_copy(update={"max_average_risk": None})}
+    relaxed = policy.model_copy(
+        update={
+            "max_supplier_share": None,
+            "max_country_share": {},
+            "max_country_exposure": {},
+            "max_average_risk": None,
+        }
+    )
+    suppliers = {sid: s.model_copy(update={"max_share": None}) for sid, s in sc.suppliers.items()}
+    return {"policy": relaxed, "suppliers": suppliers}
 
 
 MILP_NOTE = (

@@ -471,6 +471,7 @@ def _material_kpis(sol: Solution, probs: np.ndarray) -> dict[str, dict[str, Any]
             "exposure_by_country": dict(sorted(exposure.items())),
             "average_risk": risk / total if total > 0 else None,
             "expected_shortage": expected,
+            "expected_shortage_cost": expected * float(p.shortage_cost[mi]),
             "worst_shortage": float(shortage[live].max()) if live.any() else 0.0,
             "service_level": 1.0 - expected / demand if demand > 0 else 1.0,
             "end_position": {

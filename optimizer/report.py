@@ -128,6 +128,7 @@ def summary(
             "exposure_by_country": {c: _num(v) for c, v in k["exposure_by_country"].items()},
             "average_risk": _num(k["average_risk"]),
             "expected_shortage": _num(k["expected_shortage"]),
+            "expected_shortage_cost": _num(k["expected_shortage_cost"]),
             "worst_shortage": _num(k["worst_shortage"]),
             "service_level": _num(k["service_level"]),
             "end_position": {e: _num(v) for e, v in k["end_position"].items()},

@@ -253,13 +253,25 @@ def _capacity_rows(
     p = built.params
     xcols = built.x
     has_x = xcols >= 0
-    marginal = np.where(has_x, col_duals[np.maximum(xcols, 0)], 0.0)
+    form = built.matrix
+    assert form is not None
+
+    def bound_dual(cols: np.ndarray) -> np.ndarray:
+        """Duals of the upper bounds of `cols` (a reduced cost counts only for a column at
+        its upper bound: at its lower bound it prices the lower bound)."""
+        j = np.maximum(cols, 0)
+        at_upper = (cols >= 0) & (values[j] >= form.col_upper[j] - 1e-9 * np.maximum(
+            1.0, np.abs(form.col_upper[j])
+        ))
+        return np.where(at_upper, col_duals[j], 0.0)
+
+    marginal = bound_dual(xcols)
     caps = built.cap_row
     marginal += np.where(caps >= 0, row_duals[np.maximum(caps, 0)], 0.0)
     for w, out in enumerate(built.outcomes):
         rows, ys = built.spot_row[w], built.y[w]
         spot = np.where(rows >= 0, row_duals[np.maximum(rows, 0)], 0.0)
-        spot += np.where(ys >= 0, col_duals[np.maximum(ys, 0)], 0.0)
+        spot += bound_dual(ys)
         marginal += out.avail * spot
     unit = f"{p.scenario.quantity_unit}/period"
     out_rows: list[list[object]] = []

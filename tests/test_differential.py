@@ -174,9 +174,11 @@ SHARE_CAPS = "max_supplier_share/max_country_share/max_country_exposure"
 
 
 def _would_buy(data: dict, mid: str, policy_name: str) -> bool:
-    """Whether the scenario without the refused policy buys some of `mid` (the reference)."""
+    """Whether the scenario without the refused policy buys some of `mid` in every optimum:
+    with the policy the plan buys none of it, so exactly when dropping the policy is
+    cheaper (the reference, both ways)."""
     relaxed = copy.deepcopy(data)
-    policy = relaxed.setdefault("policy", {}) or {}
+    policy = dict(relaxed.get("policy") or {})
     relaxed["policy"] = policy
     if policy_name == "min_suppliers":
         policy.pop("min_suppliers", None)
@@ -188,9 +190,11 @@ def _would_buy(data: dict, mid: str, policy_name: str) -> bool:
         policy.pop("max_average_risk", None)
         for sup in relaxed["suppliers"].values():
             sup.pop("max_share", None)
-    result = ref.solve_reference(relaxed)
-    bought = sum(q for (_s, m, _t), q in result.x.items() if m == mid)
-    return result.status == "optimal" and bought > 1e-9
+    capped = ref.solve_reference(copy.deepcopy(data))
+    free = ref.solve_reference(relaxed)
+    if capped.status != "optimal" or free.status != "optimal":
+        return True
+    return free.objective < capped.objective - 1e-7 * max(1.0, abs(capped.objective))
 
 
 def documented_refusal(data: dict, exc: PolicyInfeasible) -> str | None:
