@@ -52,6 +52,7 @@ PALETTE = (
 )
 STOCK = "#4e79a7"
 SHORT = "#d62728"
+LATE = "#f28e2b"  # shipments held back by a delay
 WIDTH = 7.6  # inches, about the width of an A4 page's text
 
 
@@ -147,11 +148,13 @@ def runway_chart(
     label: str,
     titles: Mapping[str, str] | None = None,
 ) -> str:
-    """Small multiples: stock at the end of each period, shortage in red below zero.
+    """Small multiples: stock at the end of each period, shortage in red below zero, and
+    shipments held back by a delay (outlined in orange above the stock).
 
     One row per material, one column per scenario in `scenarios`; `inventory`
-    has scenario, material, period, closing and shortage. A dashed line marks
-    each material's safety stock.
+    has scenario, material, period, closing and shortage (and `held_back`, the volume
+    due in the period that a delay moves later). A dashed line marks each material's
+    safety stock.
     """
     with rc_context(STYLE):
         materials = sorted(inventory["material"].unique())
@@ -197,8 +200,13 @@ def runway_chart(
 def _runway_panel(ax: Axes, rows: pd.DataFrame, safety: float, unit: str) -> None:
     periods = rows["period"].astype(int).tolist()
     short = rows["shortage"].astype(float)
-    _columns(ax, periods, rows["closing"].astype(float).tolist(), STOCK)
+    closing = rows["closing"].astype(float).tolist()
+    _columns(ax, periods, closing, STOCK)
     _columns(ax, periods, (-short).tolist(), SHORT)
+    if "held_back" in rows.columns:
+        late = rows["held_back"].astype(float).tolist()
+        if any(v > 1e-9 for v in late):
+            _outlines(ax, periods, closing, late, LATE)
     ax.axhline(0, color="#333333", linewidth=0.6)
     if safety > 0:
         ax.axhline(safety, color="#777777", linewidth=0.8, linestyle="--")
@@ -212,9 +220,28 @@ def _runway_panel(ax: Axes, rows: pd.DataFrame, safety: float, unit: str) -> Non
     ax.tick_params(labelsize=7)
 
 
+def _outlines(
+    ax: Axes, xs: Sequence[float], bases: Sequence[float], heights: Sequence[float], colour: str
+) -> None:
+    """Outlined bars from `bases` up by `heights` (volume that did not arrive in time)."""
+    half = 0.375
+    verts = [
+        [(x - half, b), (x - half, b + h), (x + half, b + h), (x + half, b)]
+        for x, b, h in zip(xs, bases, heights, strict=True)
+        if h > 1e-9
+    ]
+    ax.add_collection(
+        PolyCollection(verts, facecolors="none", edgecolors=colour, linewidths=1.0, hatch="///")
+    )
+
+
 def _row_limits(ax: Axes, rows: pd.DataFrame, safety: float) -> None:
-    """One y range for a row of panels: from the largest shortage to the largest stock."""
-    top = max(float(rows["closing"].max()) if len(rows) else 0.0, safety, 0.0)
+    """One y range for a row of panels: from the largest shortage to the largest stock (and
+    the volume held back above it)."""
+    stock = rows["closing"].astype(float)
+    if "held_back" in rows.columns:
+        stock = stock + rows["held_back"].astype(float)
+    top = max(float(stock.max()) if len(rows) else 0.0, safety, 0.0)
     bottom = -(float(rows["shortage"].max()) if len(rows) else 0.0)
     span = top - bottom if top - bottom > 1e-9 else 1.0
     ax.set_ylim(bottom - 0.08 * span if bottom < 0 else 0.0, top + 0.08 * span)
@@ -261,3 +288,41 @@ def cost_chart(costs: pd.DataFrame, *, currency: str, chart_id: str, label: str)
 def _nothing(ax: Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
     ax.set_axis_off()
+
+
+def survive_chart(
+    table: pd.DataFrame, *, horizon_days: float, chart_id: str, label: str
+) -> str:
+    """Time to survive per node (one panel per material): a bar per stopped supplier or
+    country up to the day the material first runs short (to the horizon's end when it
+    never does, lighter), and a black tick at the node's time to recover; red bars run dry
+    before the node recovers.
+
+    `table` has node, kind, material, tts_days, beyond_horizon, ttr_days (survive.COLUMNS).
+    """
+    with rc_context(STYLE):
+        materials = sorted(table["material"].unique())
+        nodes = list(dict.fromkeys(table["node"]))
+        n = max(len(materials), 1)
+        fig = Figure(figsize=(WIDTH, 0.22 * len(nodes) * 1 + 1.2))
+        axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
+        ys = range(len(nodes))
+        for ax, material in zip(axes, materials, strict=False):
+            rows = table[table["material"] == material].set_index("node").reindex(nodes)
+            for y, (_node, r) in zip(ys, rows.iterrows(), strict=True):
+                tts = float(r["tts_days"])
+                ttr = r["ttr_days"]
+                has_ttr = ttr is not None and not pd.isna(ttr)
+                red = has_ttr and not bool(r["beyond_horizon"]) and tts < float(ttr)
+                colour = SHORT if red else STOCK
+                alpha = 0.35 if bool(r["beyond_horizon"]) else 1.0
+                ax.barh(y, tts, height=0.7, color=colour, alpha=alpha)
+                if has_ttr:
+                    ax.plot([float(ttr)] * 2, [y - 0.4, y + 0.4], color="black", linewidth=1.4)
+            ax.set_xlim(0, horizon_days * 1.05)
+            ax.set_title(material, fontsize=8.5)
+            ax.set_xlabel("days")
+            ax.tick_params(labelsize=7)
+        axes[0].set_yticks(list(ys), nodes)
+        axes[0].invert_yaxis()
+        return to_svg(fig, chart_id, label)

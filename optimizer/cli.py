@@ -287,6 +287,14 @@ def run(
             "--threads", min=1, help="Solver threads (the plan is the same for any count)."
         ),
     ] = None,
+    survive: Annotated[
+        bool,
+        typer.Option(
+            "--survive",
+            help="Also replay the plan with each supplier and country stopped (time to "
+            "survive): survive.csv and a section of report.html (with --out).",
+        ),
+    ] = False,
 ) -> None:
     """Solve scenarios: print each plan's summary and write the plans with --out.
 
@@ -303,6 +311,8 @@ def run(
 
     if excel and out is None:
         raise UserError("--excel needs --out DIR: the workbook is written into the run folder")
+    if survive and out is None:
+        raise UserError("--survive needs --out DIR: its table goes into the run folder")
     if decompose not in DECOMPOSE_CHOICES:
         raise UserError(f"--decompose must be one of {', '.join(DECOMPOSE_CHOICES)}")
     targets = _targets(out, scenarios, force)
@@ -321,7 +331,10 @@ def run(
     for result, target in zip(results, targets, strict=True):
         if result.ok and target is not None:
             assert result.run is not None and result.doc is not None
-            files = run_files(result.run, result.doc, result.resolved_yaml or "", excel=excel)
+            nodes = _survive_of(result.run, options, executor) if survive else None
+            files = run_files(
+                result.run, result.doc, result.resolved_yaml or "", excel=excel, survive=nodes
+            )
             write_folder(target, files, force)
     failed = [r for r in results if not r.ok]
     if not several and failed:
@@ -567,6 +580,68 @@ def frontier(
         raise typer.Exit(1)
     if not any(p.has_plan for p in points):
         raise typer.Exit(3 if any(p.status == "infeasible" for p in points) else 4)
+
+
+def _survive_of(run: Any, options: Any, executor: Any) -> Any:
+    """The survive report of a solved run's plan (`run --survive`)."""
+    from optimizer.stress import quantities_of
+    from optimizer.survive import survive_plan
+
+    plan = run.plan
+    reserved = quantities_of(plan.reservations) if not plan.reservations.empty else {}
+    return survive_plan(
+        plan.scenario, quantities_of(plan.orders), reserved, "", options, executor
+    )
+
+
+@app.command()
+@handle_errors
+def survive(
+    plan: Annotated[
+        Path,
+        typer.Argument(
+            help="A run folder (written by `run --out`) or a scenario file (solved first).",
+            metavar="RUN_DIR|SCENARIO",
+        ),
+    ],
+    out: Out = None,
+    force: Force = False,
+    solver: SolverName = "auto",
+    time_limit: TimeLimit = None,
+    mip_gap: MipGap = None,
+    jobs: BatchJobs = 1,
+    scheduler: BatchScheduler = None,
+    as_json: AsJson = False,
+) -> None:
+    """Time to survive per supplier and country: the plan replayed with that node stopped.
+
+    Each supplier, then each country (with the suppliers it controls), is stopped
+    from day 0 in the plan's own world; the plan's orders and reservations stand
+    elsewhere, the rest is bought spot, called or goes short. Prints per node and
+    material the days until the first shortage (time to survive) next to the
+    node's recovery_days (time to recover); a node that runs dry before it is
+    back is at risk (red). With --out: survive.csv and survive.html.
+    """
+    from optimizer.executor import make_executor
+    from optimizer.report import ensure_writable, write_folder
+    from optimizer.solving import SolverOptions
+    from optimizer.survive import as_json as survive_json
+    from optimizer.survive import survive as survive_plan
+    from optimizer.survive import survive_files
+    from optimizer.tables import print_survive
+
+    if out is not None:
+        ensure_writable(out, force)
+    options = SolverOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap)
+    report = survive_plan(plan, options, make_executor(jobs, scheduler))
+    if out is not None:
+        write_folder(out, survive_files(report), force)
+    if as_json:
+        _print_json(survive_json(report))
+        return
+    print_survive(report, out_console)
+    if out is not None:
+        out_console.print(f"Time to survive written to {out}/", markup=False)
 
 
 def main() -> None:

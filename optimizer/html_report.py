@@ -118,7 +118,8 @@ def chart_set(run: RunData) -> list[dict[str, str]]:
     several = len(doc.get("scenarios") or []) > 1
     runway_caption = (
         f"Stock at the end of each period ({unit}, blue) and demand not met (red, below "
-        "zero); the dashed line is the safety stock. "
+        "zero); the dashed line is the safety stock; hatched orange above the stock: "
+        "shipments due that period that a delay (a licence backlog) holds back. "
         + (
             f"Columns: the {RUNWAY_MOST_LIKELY} most likely scenarios and the costliest."
             if several
@@ -185,6 +186,7 @@ def context(run: RunData) -> dict[str, Any]:
         "more_scenarios": max(0, len(scenarios) - len(shown)),
         "worst": worst["name"] if worst and len(scenarios) > 1 else None,
         "materials": sorted(doc["materials"].items()),
+        "survive": survive_section(run),
         "top": _top,
     }
 
@@ -207,6 +209,25 @@ def shortage_text(doc: dict[str, Any], unit: str) -> str:
         if (k["expected_shortage"] or 0.0) > 1e-6
     ]
     return ", ".join(parts) if parts else "none"
+
+
+def survive_section(run: RunData) -> dict[str, Any] | None:
+    """Time to survive per stopped supplier and country, when the run has survive.csv."""
+    if run.survive is None or run.survive.empty:
+        return None
+    from optimizer.survive import SurviveReport
+    from optimizer.survive_report import context as survive_context
+
+    sc = run.scenario
+    report = SurviveReport(
+        sc.name,
+        "",
+        sc.horizon.periods * sc.horizon.period_days,
+        run.currency,
+        run.unit,
+        run.survive,
+    )
+    return survive_context(report)
 
 
 def _top(shares: dict[str, float | None], n: int = 4) -> str:

@@ -67,8 +67,17 @@ INVENTORY_COLUMNS = [
     "safety_stock",
 ]
 # Numbers in CSV files: a fixed format per column (byte-stable), by what the column holds.
-MONEY_COLUMNS = {"cost", "landed_unit_cost", "unit_cost", "unit_landed_cost", "line_total"}
-DAY_COLUMNS = {"order_day", "delay_days", "arrival_day", "call_day"}
+MONEY_COLUMNS = {
+    "cost",
+    "landed_unit_cost",
+    "unit_cost",
+    "unit_landed_cost",
+    "line_total",
+    "spend",
+    "penalties",
+    "total_cost",
+}
+DAY_COLUMNS = {"order_day", "delay_days", "arrival_day", "call_day", "tts_days", "ttr_days"}
 PROBABILITY_COLUMNS = {"probability"}
 TMP_PREFIX = ".sourcing-tmp-"
 
@@ -246,12 +255,19 @@ def plan_table(plan: Plan) -> pd.DataFrame:
 
 
 def run_files(
-    run: RunResult, doc: dict[str, Any], resolved_yaml: str, *, excel: bool = False
+    run: RunResult,
+    doc: dict[str, Any],
+    resolved_yaml: str,
+    *,
+    excel: bool = False,
+    survive: Any = None,
 ) -> dict[str, Callable[[Path], None]]:
     """The files of a run folder, each as a writer taking its path, in writing order.
 
     report.html (and plan.xlsx with `excel`) come last: they are made from the
-    files written before them, as `sourcing report RUN_DIR` makes them.
+    files written before them, as `sourcing report RUN_DIR` makes them. With a
+    `survive` report (`run --survive`), survive.csv comes before them and the report
+    gains its section.
     """
     plan = run.plan
     files: dict[str, Callable[[Path], None]] = {
@@ -262,8 +278,12 @@ def run_files(
         "scenarios.csv": lambda p: _csv(plan.scenarios, p, SCENARIO_COLUMNS),
         "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
         "scenario.resolved.yaml": lambda p: p.write_text(resolved_yaml),
-        "report.html": _write_report,
     }
+    if survive is not None:
+        from optimizer.survive import COLUMNS as SURVIVE_COLUMNS
+
+        files["survive.csv"] = lambda p: _csv(survive.table, p, SURVIVE_COLUMNS)
+    files["report.html"] = _write_report
     if excel:
         files["plan.xlsx"] = _write_workbook
     return files

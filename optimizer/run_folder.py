@@ -26,6 +26,7 @@ PLAN = "plan.csv"
 ORDERS = "orders.csv"
 INVENTORY = "inventory.csv"
 RESOLVED = "scenario.resolved.yaml"
+SURVIVE = "survive.csv"
 TEXT_COLUMNS = (
     "scenario",
     "material",
@@ -37,10 +38,11 @@ TEXT_COLUMNS = (
     "licence_needed",
     "order_now",
     "kind",
+    "node",
 )
 
 
-OPTIONAL_NUMBERS = ("call_day",)  # numeric columns whose cells may be empty
+OPTIONAL_NUMBERS = ("call_day", "ttr_days")  # numeric columns whose cells may be empty
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class RunData:
     orders: pd.DataFrame
     inventory: pd.DataFrame
     scenario: Scenario
+    survive: pd.DataFrame | None = None  # survive.csv, when the run has one (`run --survive`)
 
     @property
     def currency(self) -> str:
@@ -104,4 +107,5 @@ def read_run(folder: Path) -> RunData:
         orders=orders,
         inventory=read_table(folder / INVENTORY),
         scenario=scenario,
+        survive=read_table(folder / SURVIVE) if (folder / SURVIVE).is_file() else None,
     )

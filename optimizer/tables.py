@@ -6,6 +6,7 @@ formatted for people (money to the unit, shares in %, volumes to 0.01).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ from rich.table import Table
 from optimizer.compare import Comparison, format_delta, format_value, objective_text
 from optimizer.frontier import FrontierPoint
 from optimizer.stress import StressReport, figures_table, regret_table
+from optimizer.survive import SurviveReport, wide
 
 
 def _money(v: Any) -> str:
@@ -183,3 +185,43 @@ def print_frontier(
     for p in points:
         if p.message:
             console.print(f"cap {_pct(p.share)}: {p.status}: {p.message}", markup=False)
+
+
+def print_survive(report: SurviveReport, console: Console) -> None:
+    """One row per node: its time to recover and, per material, the days it survives
+    (red where that is shorter than the time to recover)."""
+    wide_table = wide(report)
+    t = Table(
+        title=f"Time to survive, plan of {report.scenario} (days from day 0; horizon "
+        f"{report.horizon_days:,.0f} days)",
+        title_justify="left",
+    )
+    materials = [c for c in wide_table.columns if str(c).startswith("tts: ")]
+    for col in ("stopped", "kind", "time to recover", *(m[5:] for m in materials), "total cost"):
+        left = col in ("stopped", "kind")
+        t.add_column(col, justify="left" if left else "right", overflow="fold")
+    for r in wide_table.to_dict(orient="records"):
+        ttr = r["ttr_days"]
+        has_ttr = ttr is not None and not pd.isna(ttr)
+        cells = []
+        for m in materials:
+            v = float(r[m])
+            text = "beyond" if math.isinf(v) else f"{v:,.0f}"
+            red = has_ttr and not math.isinf(v) and v < float(ttr)
+            cells.append(f"[red]{text}[/red]" if red else text)
+        t.add_row(
+            str(r["node"]),
+            str(r["kind"]),
+            f"{float(ttr):,.0f}" if has_ttr else "-",
+            *cells,
+            _money(r["total_cost"]),
+            style="bold red" if r["at_risk"] else None,
+        )
+    t.caption = (
+        "time to survive: days until the material first runs short with the node stopped "
+        "(beyond: not within the horizon); red: shorter than the node's recovery_days"
+    )
+    console.print(t)
+    risky = report.at_risk()
+    if risky:
+        console.print(f"At risk (run dry before they recover): {', '.join(risky)}", markup=False)
