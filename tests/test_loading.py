@@ -438,7 +438,8 @@ def test_round_trip_full_scenario(tmp_path: Path) -> None:
     first = load_scenario(write(tmp_path, FULL))
     text = dump_yaml(first.resolved_data())
     second = load_scenario(write(tmp_path, text, "again.yaml"))
-    assert second.scenario == first.scenario
+    # the resolved scenario is a fixed point: every default it fills in reads back the same
+    assert second.resolved_data() == first.resolved_data()
     assert second.content_hash() == first.content_hash()
     assert second.scenario.suppliers["no_1"].country == "NO"
     assert "012" in second.scenario.suppliers
@@ -464,7 +465,7 @@ def test_round_trip_shipped_scenarios(tmp_path: Path) -> None:
     for path in shipped:
         first = load_scenario(path)
         again = load_scenario(write(tmp_path, dump_yaml(resolved_data(first.scenario))))
-        assert again.scenario == first.scenario, path
+        assert resolved_data(again.scenario) == resolved_data(first.scenario), path
         assert content_hash(again.scenario) == content_hash(first.scenario), path
 
 
