@@ -636,21 +636,25 @@ def add_targets(b: _Builder, m: BuiltModel) -> None:
             )
 
 
-def material_cap(p: Parameters, mi: int) -> float:
+def material_cap(p: Parameters, mi: int, t: int | None = None) -> float:
     """`Cap[m]`: initial stock plus inbound plus the material's capacity over the horizon,
-    an upper bound of its stock in any period."""
-    return float(p.initial[mi] + p.inbound[mi].sum() + p.capacity[p.offers_of(mi)].sum())
+    an upper bound of its stock in any period; with `t` (0-based), over periods 1..t+1 only
+    (a tighter bound of the stock at the end of period t in w0, where nothing is late)."""
+    end = p.periods if t is None else t + 1
+    offers = p.offers_of(mi)
+    return float(p.initial[mi] + p.inbound[mi, :end].sum() + p.capacity[offers, :end].sum())
 
 
 def add_stock_before_shortage(b: _Builder, m: BuiltModel, complement: Complement) -> None:
     """Stock before shortage in w0, where the LP optimum broke it: `short <= demand * q`,
-    `inv <= Cap[m] * (1 - q)`, q[m,t] binary (complementarity of short and inv)."""
+    `inv <= Cap[m] * (1 - q)`, q[m,t] binary (complementarity of short and inv); Cap[m] is
+    taken over periods 1..t, the tightest valid bound (same optimum, a stronger MILP)."""
     p = m.params
     w0 = m.base
     for mi, t in sorted(complement):
         q = b.var(f"q_{mi}_{t + 1}", cat=LpBinary)
         m.q[mi, t] = q
-        big = material_cap(p, mi)
+        big = material_cap(p, mi, t)
         b.row_cols(
             f"sbs_short_{mi}_{t + 1}",
             [int(m.short[w0, mi, t]), q],

@@ -158,7 +158,13 @@ def solve_stock_first(
         ):
             solution = repaired
             break
-        grown = complement | frozenset(broken)
+        # Every period of a material that breaks the rule at all: one MILP instead of a
+        # chain of them (measured on the December 2026 robust files: 10 s instead of 13 s,
+        # and 115 s instead of 400 s with CVaR).
+        materials = {mi for mi, _ in broken}
+        grown = complement | frozenset(broken) | frozenset(
+            (mi, t) for mi in materials for t in range(params.periods) if params.demand[mi, t] > 0
+        )
         if grown == complement:  # the solver broke a binary row: leave it to the check
             break
         complement = grown

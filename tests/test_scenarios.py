@@ -10,10 +10,11 @@ import pytest
 from optimizer.loading import load_scenario
 from optimizer.pipeline import RunResult, run_scenario
 from optimizer.solving import SolverOptions
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import HEAVY_SCENARIOS, ROOT, SCENARIOS
 from tests.reference import solve_reference
 
 FILES = sorted(p.name for p in SCENARIOS.glob("*.yaml"))
+LIGHT = [f for f in FILES if f not in HEAVY_SCENARIOS]
 _SOLVED: dict[tuple[str, str], RunResult] = {}
 
 
@@ -33,7 +34,14 @@ def test_there_are_shipped_scenarios() -> None:
     assert len(FILES) >= 7
 
 
-@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("name", sorted(HEAVY_SCENARIOS & set(FILES)))
+def test_heavy_scenario_solves_to_a_checked_optimum(name: str) -> None:
+    run = solved(name)
+    assert run.plan.status == "optimal"
+    assert run.check.ok, run.check.violations
+
+
+@pytest.mark.parametrize("name", LIGHT)
 def test_scenario_solves_and_matches_reference(name: str, solver: str) -> None:
     run = solved(name, solver)
     assert run.plan.status == "optimal"

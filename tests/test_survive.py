@@ -35,16 +35,17 @@ def test_time_to_survive_by_hand(solver: str) -> None:
 
     report = survive(CASE, SolverOptions(solver=solver))
     table = report.table.set_index("node")
-    assert table.loc["cn_baotou", "tts_days"] == pytest.approx(99.0)
-    assert table.loc["cn_baotou", "shortage"] == pytest.approx(7.0)
+    assert table.loc["cn_baotou", "tts_days"] == pytest.approx(75.0)
+    assert table.loc["cn_baotou", "shortage"] == pytest.approx(13.0)
     assert bool(table.loc["cn_baotou", "at_risk"])
-    assert table.loc["CN", "tts_days"] == pytest.approx(99.0)
+    assert table.loc["CN", "tts_days"] == pytest.approx(75.0)
     for node in ("plan", "au_lynas", "AU"):
         assert bool(table.loc[node, "beyond_horizon"]), node
         assert not bool(table.loc[node, "at_risk"]), node
     assert report.at_risk() == ["CN", "cn_baotou"]
-    assert table.loc["plan", "total_cost"] == pytest.approx(150.0)
-    assert table.loc["cn_baotou", "total_cost"] == pytest.approx(8 * 30.0 + 7 * 1000.0)
+    assert table.loc["plan", "total_cost"] == pytest.approx(170.0)
+    assert table.loc["au_lynas", "total_cost"] == pytest.approx(170.0)
+    assert table.loc["cn_baotou", "total_cost"] == pytest.approx(13080.0)
     assert list(wide(report)["node"]) == ["plan", "au_lynas", "cn_baotou", "AU", "CN"]
 
 
@@ -65,7 +66,7 @@ def test_time_to_survive_within_a_period() -> None:
 def test_cli_table_json_and_files(tmp_path: Path) -> None:
     res = runner.invoke(app, ["survive", str(CASE)])
     assert res.exit_code == 0, res.output
-    assert "cn_baotou" in res.stdout and "99" in res.stdout and "beyond" in res.stdout
+    assert "cn_baotou" in res.stdout and "75" in res.stdout and "beyond" in res.stdout
     assert "At risk (run dry before they recover): CN, cn_baotou" in res.stdout
     res = runner.invoke(app, ["survive", str(CASE), "--json"])
     doc = json.loads(res.stdout)
