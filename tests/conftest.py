@@ -9,6 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
 SCENARIOS = ROOT / "scenarios"
+SCENARIOS_2025 = SCENARIOS / "2025"  # the April 2025 library, kept as history
 SOLVERS = ["highs", "cbc"]
 # Shipped scenarios whose models take a minute or more (64 outcomes, MILP with stock
 # before shortage, CVaR): solved once, on the default solver, and checked; the rest are

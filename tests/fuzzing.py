@@ -48,7 +48,7 @@ HEAVY = {
 # but the heavy ones.
 SEED_FILES = sorted(
     p for p in (ROOT / "tests" / "cases").glob("*.yaml") if p.name != "expected.yaml"
-) + sorted(p for p in (ROOT / "scenarios").glob("*.yaml") if p.name not in HEAVY)
+) + sorted(p for p in (ROOT / "scenarios").rglob("*.yaml") if p.name not in HEAVY)
 
 # Fields whose largest valid values make models too big to solve in a fuzzing budget.
 SIZE_FIELDS = {("sampling", "scenarios"), ("horizon", "periods")}
@@ -408,7 +408,7 @@ def write_case(workdir: Path, seed: Path, c: Chooser) -> Path:
 def prepare(workdir: Path) -> None:
     """Copy the shipped scenarios into `workdir`, so that `extends` resolves from mutants."""
     workdir.mkdir(parents=True, exist_ok=True)
-    for src in (ROOT / "scenarios").glob("*.yaml"):
+    for src in (ROOT / "scenarios").rglob("*.yaml"):
         (workdir / src.name).write_bytes(src.read_bytes())
 
 

@@ -202,7 +202,7 @@ def test_subprocess_error_in_parent_file(tmp_path: Path) -> None:
 
 
 def test_shipped_scenarios_validate() -> None:
-    shipped = sorted((ROOT / "scenarios").glob("*.yaml"))
+    shipped = sorted((ROOT / "scenarios").rglob("*.yaml"))
     if not shipped:
         pytest.skip("no shipped scenarios")
     res = runner.invoke(app, ["validate", *map(str, shipped)])

@@ -30,12 +30,12 @@ from optimizer.compare import Comparison, compare
 from optimizer.executor import Processes
 from optimizer.loading import load_scenario
 from optimizer.pipeline import run_scenario
-from tests.conftest import CASES, ROOT, SCENARIOS
+from tests.conftest import CASES, ROOT, SCENARIOS_2025
 
 CHEAP = CASES / "stress" / "cn_cheap.yaml"
 BAN = CASES / "stress" / "cn_ban.yaml"
-BASELINE = SCENARIOS / "rare-earths-baseline.yaml"
-LICENSING = SCENARIOS / "licensing-2025.yaml"
+BASELINE = SCENARIOS_2025 / "rare-earths-baseline.yaml"
+LICENSING = SCENARIOS_2025 / "licensing-2025.yaml"
 runner = CliRunner()
 
 

@@ -18,13 +18,13 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from tests.conftest import CASES, SCENARIOS
+from tests.conftest import CASES, SCENARIOS_2025
 from tests.proc_tools import CSV_FILES, leftovers, processes_mentioning, sourcing
 
 runner = CliRunner()
 FILES = [
-    SCENARIOS / "rare-earths-baseline.yaml",
-    SCENARIOS / "robust-2025.yaml",
+    SCENARIOS_2025 / "rare-earths-baseline.yaml",
+    SCENARIOS_2025 / "robust-2025.yaml",
     CASES / "min_suppliers.yaml",  # a MILP
     CASES / "sampled_risks.yaml",
 ]

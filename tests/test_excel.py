@@ -16,7 +16,7 @@ from optimizer.cli import app
 from optimizer.excel import SHEETS, write_workbook
 from optimizer.plan import COST_KEYS
 from optimizer.run_folder import read_run
-from tests.conftest import CASES, SCENARIOS
+from tests.conftest import CASES, SCENARIOS_2025
 
 runner = CliRunner()
 
@@ -25,7 +25,7 @@ runner = CliRunner()
 def robust(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("xlsx") / "robust"
     res = runner.invoke(
-        app, ["run", str(SCENARIOS / "robust-2025.yaml"), "--out", str(out), "--excel"]
+        app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "--out", str(out), "--excel"]
     )
     assert res.exit_code == 0, res.output
     return out

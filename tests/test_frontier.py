@@ -29,7 +29,7 @@ from optimizer.frontier import frontier, parse_shares, with_country_cap
 from optimizer.loading import load_scenario, resolved_data
 from optimizer.scenario import Scenario
 from optimizer.solving import SolverOptions
-from tests.conftest import CASES, SCENARIOS
+from tests.conftest import CASES, SCENARIOS_2025
 
 CAP = CASES / "country_cap.yaml"
 runner = CliRunner()
@@ -48,7 +48,7 @@ def test_two_points_by_hand(solver: str) -> None:
 
 
 def test_cost_never_falls_as_the_cap_tightens_on_a_shipped_scenario() -> None:
-    sc = load_scenario(SCENARIOS / "rare-earths-baseline.yaml").scenario
+    sc = load_scenario(SCENARIOS_2025 / "rare-earths-baseline.yaml").scenario
     shares = [1.0, 0.8, 0.6, 0.4, 0.2]
     points = frontier(sc, "CN", shares)
     assert all(p.status == "optimal" for p in points)

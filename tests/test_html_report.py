@@ -13,7 +13,7 @@ from optimizer.cli import app
 from optimizer.headline import amount, answer, money
 from optimizer.html_report import runway_scenarios
 from optimizer.run_folder import read_run
-from tests.conftest import CASES, SCENARIOS
+from tests.conftest import CASES, SCENARIOS_2025
 
 runner = CliRunner()
 
@@ -26,7 +26,7 @@ def run_to(scenario: Path, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def robust(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run_to(SCENARIOS / "robust-2025.yaml", tmp_path_factory.mktemp("html") / "robust")
+    return run_to(SCENARIOS_2025 / "robust-2025.yaml", tmp_path_factory.mktemp("html") / "robust")
 
 
 def test_report_command_regenerates_an_identical_page(robust: Path) -> None:

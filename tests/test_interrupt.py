@@ -28,7 +28,7 @@ from benchmarks.generate import generate
 from optimizer.cli import app
 from optimizer.interrupt import descendants
 from optimizer.report import TMP_PREFIX, sweep_stale
-from tests.conftest import ROOT, SCENARIOS
+from tests.conftest import ROOT, SCENARIOS_2025
 from tests.proc_tools import alive, leftovers, processes_mentioning, sourcing
 
 runner = CliRunner()
@@ -169,13 +169,15 @@ def stale(parent: Path) -> list[Path]:
 @pytest.mark.parametrize("moment", ["plan.csv", "inventory.csv", "scenarios.csv"])
 def test_kill_while_writing_a_new_folder_leaves_nothing(tmp_path: Path, moment: str) -> None:
     out = tmp_path / "run"
-    res = killed_while_writing(moment, "run", str(SCENARIOS / "robust-2025.yaml"), "-o", str(out))
+    res = killed_while_writing(
+        moment, "run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(out)
+    )
     assert res.returncode == -signal.SIGKILL
     assert not out.exists()
     (left,) = stale(tmp_path)  # the partial folder, under its temporary name only
     assert (left / moment).exists() and not (left / "summary.json").exists()
     # the next run beside it sweeps it (its writer is dead) and writes completely
-    res2 = runner.invoke(app, ["run", str(SCENARIOS / "robust-2025.yaml"), "-o", str(out)])
+    res2 = runner.invoke(app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(out)])
     assert res2.exit_code == 0, res2.stderr
     assert stale(tmp_path) == []
     assert (out / "summary.json").exists() and (out / "report.html").exists()
@@ -184,11 +186,13 @@ def test_kill_while_writing_a_new_folder_leaves_nothing(tmp_path: Path, moment: 
 @pytest.mark.parametrize("moment", ["plan.csv", "spot.csv", "exchange"])
 def test_kill_while_replacing_keeps_a_complete_folder(tmp_path: Path, moment: str) -> None:
     out = tmp_path / "run"
-    before = runner.invoke(app, ["run", str(SCENARIOS / "licensing-2025.yaml"), "-o", str(out)])
+    before = runner.invoke(
+        app, ["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", str(out)]
+    )
     assert before.exit_code == 0
     old = snapshot(out)
     res = killed_while_writing(
-        moment, "run", str(SCENARIOS / "robust-2025.yaml"), "-o", str(out), "--force"
+        moment, "run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(out), "--force"
     )
     assert res.returncode == -signal.SIGKILL
     now = snapshot(out)
@@ -199,7 +203,7 @@ def test_kill_while_replacing_keeps_a_complete_folder(tmp_path: Path, moment: st
         assert now == old  # the previous folder, byte for byte
     assert len(stale(tmp_path)) == 1
     beside = tmp_path / "b"
-    res2 = runner.invoke(app, ["run", str(SCENARIOS / "robust-2025.yaml"), "-o", str(beside)])
+    res2 = runner.invoke(app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(beside)])
     assert res2.exit_code == 0
     assert stale(tmp_path) == []
 
@@ -208,10 +212,10 @@ def test_kill_while_replacing_keeps_a_complete_folder(tmp_path: Path, moment: st
 def test_kill_9_at_random_moments(tmp_path: Path) -> None:
     """A real kill -9 at moments spread over a run: the folder is the old one or the new one."""
     out = tmp_path / "run"
-    first = runner.invoke(app, ["run", str(SCENARIOS / "licensing-2025.yaml"), "-o", str(out)])
+    first = runner.invoke(app, ["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", str(out)])
     assert first.exit_code == 0
     old = snapshot(out)
-    new_path = SCENARIOS / "robust-2025.yaml"
+    new_path = SCENARIOS_2025 / "robust-2025.yaml"
     outcomes = []
     for k, delay in enumerate([0.8, 1.2, 1.5, 1.8, 2.1, 2.4, 2.8, 3.5]):
         proc = sourcing(
@@ -273,7 +277,9 @@ def test_full_disk_is_a_clear_error_and_leaves_the_old_folder(
 
     out = tmp_path / "run"
     if force:
-        first = runner.invoke(app, ["run", str(SCENARIOS / "licensing-2025.yaml"), "-o", str(out)])
+        first = runner.invoke(
+            app, ["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", str(out)]
+        )
         assert first.exit_code == 0
     old = snapshot(out) if force else None
     real = report._csv
@@ -284,7 +290,7 @@ def test_full_disk_is_a_clear_error_and_leaves_the_old_folder(
         real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(report, "_csv", full)
-    args = ["run", str(SCENARIOS / "robust-2025.yaml"), "-o", str(out)]
+    args = ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(out)]
     res = runner.invoke(app, [*args, "--force"] if force else args)
     assert res.exit_code == 2
     assert res.stderr == (
@@ -298,7 +304,9 @@ def test_full_disk_is_a_clear_error_and_leaves_the_old_folder(
 
 
 def test_unwritable_location_is_a_clear_error() -> None:
-    res = runner.invoke(app, ["run", str(SCENARIOS / "licensing-2025.yaml"), "-o", "/proc/run"])
+    res = runner.invoke(
+        app, ["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", "/proc/run"]
+    )
     assert res.exit_code == 2
     assert res.stderr.startswith("/proc/run: cannot write the run folder: ")
     assert "Traceback" not in res.stderr and "internal error" not in res.stderr

@@ -459,7 +459,7 @@ def test_dump_never_writes_aliases() -> None:
 
 
 def test_round_trip_shipped_scenarios(tmp_path: Path) -> None:
-    shipped = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
+    shipped = sorted((Path(__file__).parent.parent / "scenarios").rglob("*.yaml"))
     if not shipped:
         pytest.skip("no shipped scenarios")
     for path in shipped:

@@ -11,7 +11,7 @@ from optimizer.model import build_model
 from optimizer.parameters import build_parameters
 from optimizer.scenario import Scenario
 from optimizer.solving import matrix_form
-from tests.conftest import CASES, SCENARIOS
+from tests.conftest import CASES, SCENARIOS_2025
 
 SYNTHETIC = [
     {"materials": 3, "suppliers": 6, "periods": 5, "events": 3, "seed": 1},
@@ -43,7 +43,7 @@ def test_recorded_matrix_equals_pulp_problem_synthetic(case: dict) -> None:
     [
         CASES / "share_basis_period.yaml",
         CASES / "min_suppliers.yaml",
-        SCENARIOS / "robust-cvar.yaml",
+        SCENARIOS_2025 / "robust-cvar.yaml",
     ],
     ids=lambda p: p.stem,
 )

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from optimizer.cli import app
 from optimizer.report import _num
-from tests.conftest import CASES, ROOT, SCENARIOS
+from tests.conftest import CASES, ROOT, SCENARIOS_2025
 
 runner = CliRunner()
 
@@ -44,10 +44,12 @@ def test_resolved_scenario_is_fully_explicit(tmp_path: Path) -> None:
     """Risk and tariff that come from the country, the penalties that come from the
     shortage cost and the end stock that comes from the safety stock are written out."""
     out = tmp_path / "run"
-    res = runner.invoke(app, ["run", str(SCENARIOS / "licensing-2025.yaml"), "--out", str(out)])
+    res = runner.invoke(
+        app, ["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     resolved = yaml.safe_load((out / "scenario.resolved.yaml").read_text())
-    source = yaml.safe_load((SCENARIOS / "rare-earths-baseline.yaml").read_text())
+    source = yaml.safe_load((SCENARIOS_2025 / "rare-earths-baseline.yaml").read_text())
     plain = next(s for s, sup in source["suppliers"].items() if "risk" not in sup)
     country = source["countries"][source["suppliers"][plain]["country"]]
     assert resolved["suppliers"][plain]["risk"] == country["risk"]
@@ -59,7 +61,7 @@ def test_resolved_scenario_is_fully_explicit(tmp_path: Path) -> None:
 
 
 def test_no_mention_of_files_that_were_not_written() -> None:
-    res = runner.invoke(app, ["run", str(SCENARIOS / "robust-2025.yaml")])
+    res = runner.invoke(app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml")])
     assert res.exit_code == 0
     assert "in summary.json" not in res.stdout and "in scenarios.csv" not in res.stdout
     assert "with --out or --json" in res.stdout
@@ -68,7 +70,7 @@ def test_no_mention_of_files_that_were_not_written() -> None:
 def test_a_closed_pipe_ends_quietly() -> None:
     """`sourcing run ... | head -1`: the reader goes away; exit 0, nothing on stderr."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "optimizer", "run", str(SCENARIOS / "robust-2025.yaml")],
+        [sys.executable, "-m", "optimizer", "run", str(SCENARIOS_2025 / "robust-2025.yaml")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from optimizer.cli import app
 from optimizer.headline import amount, money
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS_2025
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,9 @@ def sync_playwright() -> Any:
 
 def test_report_renders_in_chromium(sync_playwright: Any, tmp_path: Path) -> None:
     out = tmp_path / "robust"
-    res = CliRunner().invoke(app, ["run", str(SCENARIOS / "robust-2025.yaml"), "--out", str(out)])
+    res = CliRunner().invoke(
+        app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     doc = json.loads((out / "summary.json").read_text())
     problems: list[str] = []

@@ -22,13 +22,13 @@ from typer.testing import CliRunner
 
 from optimizer.cli import app
 from optimizer.loading import dump_yaml, load_scenario
-from tests.conftest import CASES, ROOT, SCENARIOS
+from tests.conftest import CASES, ROOT, SCENARIOS_2025
 from tests.proc_tools import CSV_FILES
 
 runner = CliRunner()
 FILES = [
-    SCENARIOS / "rare-earths-baseline.yaml",  # LP, decomposed into parts
-    SCENARIOS / "robust-cvar.yaml",  # two-stage with CVaR
+    SCENARIOS_2025 / "rare-earths-baseline.yaml",  # LP, decomposed into parts
+    SCENARIOS_2025 / "robust-cvar.yaml",  # two-stage with CVaR
     CASES / "min_suppliers.yaml",  # MILP
     CASES / "fixed_cost.yaml",  # MILP with fixed costs
     CASES / "sampled_risks.yaml",  # sampled outcomes

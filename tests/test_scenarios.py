@@ -4,6 +4,7 @@ with the independent reference implementation, and the README's figures match.""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -13,8 +14,8 @@ from optimizer.solving import SolverOptions
 from tests.conftest import HEAVY_SCENARIOS, ROOT, SCENARIOS
 from tests.reference import solve_reference
 
-FILES = sorted(p.name for p in SCENARIOS.glob("*.yaml"))
-LIGHT = [f for f in FILES if f not in HEAVY_SCENARIOS]
+FILES = sorted(str(p.relative_to(SCENARIOS)) for p in SCENARIOS.rglob("*.yaml"))
+LIGHT = [f for f in FILES if Path(f).name not in HEAVY_SCENARIOS]
 _SOLVED: dict[tuple[str, str], RunResult] = {}
 
 
@@ -30,11 +31,12 @@ SOLVER_OPTIONS = {"highs": SolverOptions(solver="highs"), "cbc": SolverOptions(s
 
 
 def test_there_are_shipped_scenarios() -> None:
-    assert "rare-earths-baseline.yaml" in FILES
-    assert len(FILES) >= 7
+    assert "dec2026-baseline.yaml" in FILES
+    assert "2025/rare-earths-baseline.yaml" in FILES
+    assert len(FILES) >= 20
 
 
-@pytest.mark.parametrize("name", sorted(HEAVY_SCENARIOS & set(FILES)))
+@pytest.mark.parametrize("name", [f for f in FILES if Path(f).name in HEAVY_SCENARIOS])
 def test_heavy_scenario_solves_to_a_checked_optimum(name: str) -> None:
     run = solved(name)
     assert run.plan.status == "optimal"
@@ -55,17 +57,21 @@ def test_scenario_solves_and_matches_reference(name: str, solver: str) -> None:
 def test_scenarios_start_with_schema_line_and_question() -> None:
     for name in FILES:
         lines = (SCENARIOS / name).read_text().splitlines()
-        assert lines[0] == "# yaml-language-server: $schema=../scenario.schema.json", name
+        schema = "../" * (name.count("/") + 1) + "scenario.schema.json"
+        assert lines[0] == f"# yaml-language-server: $schema={schema}", name
         assert any("?" in line for line in lines[:12] if line.startswith("#")), name
 
 
 def _readme_rows() -> dict[str, list[str]]:
+    """Every row of the README's scenario tables (the December 2026 library and the 2025
+    one), keyed by the file's path under scenarios/ without .yaml."""
     text = (ROOT / "README.md").read_text()
-    block = text.split("<!-- scenario-table:start -->")[1].split("<!-- scenario-table:end -->")[0]
     rows = {}
-    for line in block.strip().splitlines()[2:]:
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        rows[re.sub(r"[`\[\]]|\(.*\)", "", cells[0]).strip()] = cells[1:]
+    for part in text.split("<!-- scenario-table:start -->")[1:]:
+        block = part.split("<!-- scenario-table:end -->")[0]
+        for line in block.strip().splitlines()[2:]:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            rows[re.sub(r"[`\[\]]|\(.*\)", "", cells[0]).strip()] = cells[1:]
     return rows
 
 
@@ -136,3 +142,28 @@ def test_plan_hands_over_its_end_stock_wherever_capacity_allows(name: str) -> No
         higher = now["end_position"]["closing"] > closing + 1e-6
         more_short = now["expected_shortage"] > run.plan.materials[m]["expected_shortage"] + 1e-6
         assert not higher or more_short, m
+
+
+def test_every_number_in_a_shipped_file_has_its_comment() -> None:
+    """Every number is cited or marked as an estimate: a comment on its line, or a comment
+    line just above it (for a block of values with one source)."""
+    missing = []
+    for name in FILES:
+        lines = (SCENARIOS / name).read_text().splitlines()
+        block: int | None = None  # indent of a text block (`description: >-`) being skipped
+        for i, line in enumerate(lines):
+            indent = len(line) - len(line.lstrip())
+            if block is not None and (indent > block or not line.strip()):
+                continue
+            block = None
+            code = line.split("#")[0]
+            text_field = re.match(r"(\s*)(name|title|description|start):(\s*[>|])?", code)
+            if text_field and text_field.group(3):
+                block = indent
+            if line.lstrip().startswith("#") or text_field:
+                continue
+            if re.search(r"(:\s*|-\s+|\[|,\s*)-?\d", code) and "#" not in line:
+                above = lines[i - 1].strip() if i else ""
+                if not above.startswith("#"):
+                    missing.append(f"{name}:{i + 1}: {line.strip()}")
+    assert not missing, "\n".join(missing)
