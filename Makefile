@@ -4,7 +4,7 @@
 #               (in CI, first installs Debian chromium for the browser test if missing)
 VENV ?= .venv
 PY := $(VENV)/bin/python
-SCENARIO ?= scenarios/rare-earths-baseline.yaml
+SCENARIO ?= scenarios/dec2026-baseline.yaml
 
 .PHONY: install run test lint
 
