@@ -167,3 +167,37 @@ def test_every_number_in_a_shipped_file_has_its_comment() -> None:
                 if not above.startswith("#"):
                     missing.append(f"{name}:{i + 1}: {line.strip()}")
     assert not missing, "\n".join(missing)
+
+
+def test_readme_answers_for_december_2026() -> None:
+    """The figures of the README's December 2026 answers that the table does not carry."""
+    from optimizer.orders import order_schedule
+    from optimizer.solving import SolverOptions
+    from optimizer.survive import survive
+
+    base = solved("dec2026-baseline.yaml").plan
+    schedule = order_schedule(base)
+    now = schedule[schedule["order_now"] == "yes"]
+    assert len(now) == 17
+    per_order = now[(now["supplier"] == "cn_magnets")]
+    assert per_order["quantity"].tolist() == pytest.approx([39.0])
+    assert per_order["arrival_period"].tolist() == [5]
+    general = now[now["supplier"] == "cn_magnets_gl"]
+    assert general["quantity"].tolist() == pytest.approx([15.0])
+    assert base.materials["dy_oxide"]["service_level"] == pytest.approx(0.883, abs=5e-4)
+    assert base.materials["tb_oxide"]["service_level"] == pytest.approx(0.903, abs=5e-4)
+    report = survive(SCENARIOS / "dec2026-baseline.yaml", SolverOptions()).table
+    china = report[report["node"] == "CN"].set_index("material")["tts_days"]
+    assert china.round().to_dict() == {
+        "dy_oxide": 138.0,
+        "ndfeb_magnet": 90.0,
+        "ndpr_oxide": 170.0,
+        "tb_oxide": 131.0,
+    }
+    lane = (report["node"] == "cn_magnets_gl") & (report["material"] == "ndfeb_magnet")
+    general_lane = report[lane]
+    assert float(general_lane["tts_days"].iloc[0]) == pytest.approx(116.0, abs=0.5)
+    assert bool(general_lane["at_risk"].iloc[0])
+    pooled = solved("dec2026-pooled-stock.yaml").plan
+    assert pooled.costs["reservation"] / 1e6 == pytest.approx(0.07, abs=0.005)
+    assert pooled.costs["called"] / 1e6 == pytest.approx(2.8, abs=0.05)
