@@ -19,7 +19,7 @@ from optimizer.errors import InfeasiblePolicy, Located, ScenarioError, UserError
 from optimizer.executor import Executor, Serial, make_executor
 from optimizer.loading import LoadedScenario, dump_yaml, load_scenario
 from optimizer.pipeline import PolicyInfeasible, RunResult, run_scenario
-from optimizer.report import summary
+from optimizer.report import summary, table_hashes
 from optimizer.solving import SolverOptions
 from optimizer.versions import versions
 
@@ -45,6 +45,7 @@ class JobResult:
     run: RunResult | None = None
     resolved_yaml: str | None = None
     seconds: float = 0.0
+    inputs: list[str] = field(default_factory=list)  # the file and its `extends` chain
 
     @property
     def ok(self) -> bool:
@@ -112,8 +113,11 @@ def run_job(job: Job) -> JobResult:
         doc = summary(
             run, file=job.path, content_hash=loaded.content_hash(), versions=versions()
         )
+        doc["table_hashes"] = table_hashes(run.plan)  # checked by `stress` (issue 13)
         resolved = dump_yaml(loaded.resolved_data())
-        return JobResult(job.path, 0, "", doc, run, resolved, time.perf_counter() - t0)
+        result = JobResult(job.path, 0, "", doc, run, resolved, time.perf_counter() - t0)
+        result.inputs = [str(p) for p in loaded.input_files]
+        return result
     except PolicyInfeasible as exc:
         message = locate_conflicts(loaded, exc, job.options) if loaded is not None else str(exc)
         return JobResult(job.path, InfeasiblePolicy.exit_code, message)

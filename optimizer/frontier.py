@@ -208,6 +208,8 @@ def frontier_files(
     png = frontier_png(points, country, currency, unit)
 
     def write_csv(path: Path) -> None:
-        table.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+        from optimizer.inert import csv_frame
+
+        csv_frame(table).to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
 
     return {"frontier.csv": write_csv, "frontier.png": lambda path: path.write_bytes(png)}
