@@ -383,7 +383,8 @@ def test_ctrl_c_at_any_moment_is_one_line_and_130(
     second.write_bytes(hard_milp.read_bytes())
     proc = sourcing(
         "run", str(hard_milp), str(second), "--jobs", "2", "--solver", "cbc",
-        "--out", str(tmp_path / "out"), tmpdir=tmp_path / "tmp", start_new_session=True,
+        "--decompose", "off", "--out", str(tmp_path / "out"), tmpdir=tmp_path / "tmp",
+        start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not guarded(proc.pid):
@@ -401,7 +402,9 @@ def test_ctrl_c_at_any_moment_is_one_line_and_130(
 REAPED = """
 import os, subprocess, sys, time
 from optimizer import reaper
-sleeper = subprocess.Popen(["sleep", "300"], start_new_session=True)
+sleeper = subprocess.Popen(
+    ["sleep", "300"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+)
 os.makedirs(sys.argv[1] + "/model")
 reaper.watch_group(sleeper.pid)
 reaper.watch_path(sys.argv[1] + "/model")
