@@ -59,6 +59,7 @@ TEXT_COLUMNS = (
 )
 INT_COLUMNS = ("period", "arrival_period")
 MAY_BE_EMPTY = ("order_date",)  # no date without horizon.start
+OPTIONAL_NUMBERS: tuple[str, ...] = ()  # numeric columns whose cells may be empty (NaN)
 
 
 class RunFolderError(UserError):
@@ -242,6 +243,8 @@ def _number_column(table: pd.DataFrame, col: str) -> list[str]:
     raw = table[col]
     values = pd.to_numeric(raw, errors="coerce").astype(float)
     bad = pd.Series(~np.isfinite(values.to_numpy()), index=table.index)
+    if col in OPTIONAL_NUMBERS:
+        bad &= raw != ""
     whole = col in INT_COLUMNS
     if whole:
         bad |= values.notna() & (values % 1 != 0)
