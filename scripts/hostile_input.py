@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,25 +89,43 @@ SHAPES: dict[str, Callable[[], bytes]] = {
 }
 
 
+# `python -m optimizer ARGS` that writes its peak resident memory (VmHWM, kB) to PEAK_FILE
+# when it exits. ru_maxrss of a child is no good here: a child started by vfork or fork
+# starts with its parent's peak (the parent held the 32 MB file).
+PEAK_WRAPPER = """
+import atexit, os, runpy, sys
+def peak():
+    with open("/proc/self/status") as fh:
+        kb = next(line.split()[1] for line in fh if line.startswith("VmHWM:"))
+    with open(os.environ["PEAK_FILE"], "w") as out:
+        out.write(kb)
+atexit.register(peak)
+sys.argv = ["sourcing", *sys.argv[1:]]
+runpy.run_module("optimizer", run_name="__main__")
+"""
+
+
 def measure(path: Path, command: str = "validate") -> tuple[int, float, float, float, str]:
     """(exit code, wall s, CPU s, peak MB, first line of stderr) of `sourcing COMMAND PATH`."""
-    err = path.with_suffix(".err")
+    err, peak = path.with_suffix(".err"), path.with_suffix(".peak")
     t0 = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:  # the child: becomes `python -m optimizer`
-        os.chdir(ROOT)
-        fd = os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        os.dup2(fd, 2)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-        os.execv(sys.executable, [sys.executable, "-m", "optimizer", command, str(path)])
-    _, status, usage = os.wait4(pid, 0)
+    with err.open("wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", PEAK_WRAPPER, command, str(path)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=fh,
+            env={**os.environ, "PEAK_FILE": str(peak)},
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
     message = err.read_text(errors="replace").splitlines()[:1]
     return (
-        os.waitstatus_to_exitcode(status),
+        proc.returncode,
         wall,
         usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss / 1024,
+        int(peak.read_text()) / 1024,
         message[0] if message else "",
     )
 
