@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -78,17 +78,24 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _where_or_none(where: Callable[[], Path]) -> Path | None:
+    """`Path.home()` or `Path.cwd()` resolved; None when there is none (no HOME, cwd removed)."""
+    try:
+        return where().resolve()
+    except (RuntimeError, KeyError, OSError):
+        return None
+
+
 def _guarded(real: Path, inputs: Iterable[Path]) -> str | None:
     """Why `real` may never be written over, or None."""
     if real == Path(real.anchor):
         return "is the root folder"
-    home = Path.home().resolve()
-    if real == home:
+    if real == _where_or_none(Path.home):
         return "is your home folder"
-    cwd = Path.cwd().resolve()
+    cwd = _where_or_none(Path.cwd)
     if real == cwd:
         return "is the working directory"
-    if real in cwd.parents:
+    if cwd is not None and real in cwd.parents:
         return "holds the working directory"
     for item in inputs:
         try:
