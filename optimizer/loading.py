@@ -8,9 +8,10 @@ Python data itself, so that it can:
 - refuse duplicate keys (naming both lines), anchors and aliases (no alias
   bombs), tags other than the standard ones (nothing is ever executed), more
   than one document and nesting deeper than `MAX_DEPTH`;
-- stop at the first list longer than `MAX_LIST_ITEMS`, mapping with more than
-  `MAX_KEYS` keys, number longer than `MAX_NUMBER_CHARS` characters, or file
-  with more than `MAX_VALUES` values, while it parses (bounded time and memory);
+- stop at the first list longer than `MAX_LIST_ITEMS` (`MAX_PERIODS` for a
+  per-period field), mapping with more than `MAX_KEYS` keys, number longer
+  than `MAX_NUMBER_CHARS` characters, or file with more than `MAX_VALUES`
+  values, while it parses (bounded time and memory);
 - remember the line of every key and list item, so that a validation error
   on `suppliers.x.offers.m.capacity` can name the file and line that set it,
   also through a chain of `extends`.
@@ -55,6 +56,11 @@ MAX_EXTENDS = 20
 # per-period lists have at most 1,000 items (horizon.periods), a large scenario
 # 50,000 suppliers (about 900,000 values).
 MAX_LIST_ITEMS = 10_000
+# Per-period lists have one item per period, and horizon.periods is at most 1,000.
+MAX_PERIODS = 1000
+PER_PERIOD_KEYS = frozenset(
+    ("demand", "inbound", "price", "capacity", "reservation_fee", "exercise_price")
+)
 MAX_KEYS = 100_000  # keys of one mapping (suppliers, materials, ...)
 MAX_VALUES = 2_000_000  # keys, values and list items in one file
 MAX_NUMBER_CHARS = 100  # characters of a number (no field takes a 5,000-digit integer)
@@ -297,12 +303,14 @@ class Lines(Mapping[PathKey, int]):
 class _Frame:
     """An open mapping or list while parsing."""
 
-    __slots__ = ("is_map", "key", "lines", "obj", "path")
+    __slots__ = ("is_map", "key", "limit", "lines", "obj", "path")
 
     def __init__(self, obj: dict[str, Any] | list[Any], path: PathKey, lines: Lines) -> None:
         self.obj = obj
         self.path = path
         self.is_map = isinstance(obj, dict)
+        per_period = bool(path) and path[-1] in PER_PERIOD_KEYS
+        self.limit = MAX_PERIODS if per_period else MAX_LIST_ITEMS  # items of a list
         self.key: str | None = None  # pending mapping key
         # line of each key (mapping) or item (list)
         self.lines: Any = lines.maps.setdefault(path, {}) if self.is_map else array("i")
@@ -394,7 +402,7 @@ class _Builder:
             top.obj[top.key] = value  # type: ignore[index]
             top.key = None
         else:
-            if len(top.obj) >= MAX_LIST_ITEMS:
+            if len(top.obj) >= top.limit:
                 self.too_long(event)
             top.lines.append(event.start_mark.line + 1)
             top.obj.append(value)  # type: ignore[union-attr]
@@ -417,11 +425,15 @@ class _Builder:
         )
 
     def too_long(self, event: Any) -> NoReturn:
+        top = self.stack[-1]
+        if top.limit == MAX_PERIODS:
+            why = f"one item per period, and a horizon has at most {MAX_PERIODS:,} periods"
+        else:
+            why = f"no field takes that many; per-period lists have at most {MAX_PERIODS:,}"
         raise _YamlProblem(
             event.start_mark.line + 1,
-            f"a list of more than {MAX_LIST_ITEMS:,} items; stopped reading here (no field "
-            "takes that many: per-period lists have one item per period, at most 1,000)",
-            self.stack[-1].path,
+            f"a list of more than {top.limit:,} items; stopped reading here ({why})",
+            top.path,
         )
 
     def key(self, top: _Frame, event: yaml.ScalarEvent) -> None:
@@ -476,7 +488,7 @@ class _Builder:
             obj[key] = value  # type: ignore[index]
             top.key = None
             return (*top.path, key)  # type: ignore[arg-type]
-        if len(obj) >= MAX_LIST_ITEMS:
+        if len(obj) >= top.limit:
             self.too_long(event)
         path = (*top.path, len(obj))
         top.lines.append(event.start_mark.line + 1)

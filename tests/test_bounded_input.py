@@ -43,7 +43,7 @@ def test_a_32_mb_list_is_refused_fast_and_small(tmp_path: Path) -> None:
     assert path.stat().st_size > 32_000_000
     code, wall, cpu, peak, message = measure(path)
     assert code == 2, message
-    assert "a list of more than 10,000 items" in message
+    assert "materials.m.demand: a list of more than 1,000 items" in message
     assert peak < 300, peak  # MB
     assert cpu < 5, cpu
     print(f"32 MB list refused in {wall:.2f} s ({cpu:.2f} s CPU), peak {peak:.0f} MB")
@@ -53,6 +53,8 @@ def test_a_32_mb_list_is_refused_fast_and_small(tmp_path: Path) -> None:
     ("text", "line", "words"),
     [
         ("x: [" + "1," * 10_000 + "1]\n", 1, "x: a list of more than 10,000 items"),
+        ("demand: [" + "1," * 1_000 + "1]\n", 1, "demand: a list of more than 1,000 items"),
+        ("price:\n" + "  - 1\n" * 1_001, 1_002, "price: a list of more than 1,000 items"),
         ("x:\n" + "  - 1\n" * 10_001, 10_002, "x: a list of more than 10,000 items"),
         ("x:\n" + "  - [1]\n" * 10_001, 10_002, "x: a list of more than 10,000 items"),
         ("x: " + "9" * 101 + "\n", 1, "a number of 101 characters"),
