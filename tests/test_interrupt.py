@@ -437,3 +437,30 @@ def test_the_reaper_does_nothing_after_a_normal_exit(tmp_path: Path) -> None:
     assert (tmp_path / "model").is_dir()  # forgotten: kept
     assert alive(sleeper)  # still watched, but we said goodbye: left alone
     os.killpg(sleeper, signal.SIGKILL)
+
+
+def test_cbc_folders_of_dead_owners_are_swept_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CBC folder whose lock no process holds is swept by the next run, whatever its age
+    or pid; one whose lock is held (a live solve, here ours) is kept."""
+    import fcntl
+    import tempfile
+
+    from optimizer.solving import CBC_LOCK, CBC_TMP_PREFIX, sweep_cbc_files
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead, live = tmp_path / f"{CBC_TMP_PREFIX}1-dead", tmp_path / f"{CBC_TMP_PREFIX}1-live"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "model.mps").write_text("NAME\n")
+        (folder / CBC_LOCK).write_text("")
+    fd = os.open(live / CBC_LOCK, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        sweep_cbc_files()
+        assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
+    finally:
+        os.close(fd)
+    sweep_cbc_files()
+    assert list(tmp_path.iterdir()) == []
