@@ -199,13 +199,43 @@ class Dask:
         from optimizer.errors import UserError
         from optimizer.safe_text import escape
 
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        if isinstance(exc, (OSError, TimeoutError)):
+            reason = getattr(exc, "strerror", None) or str(exc) or "timed out"
+        else:  # it answered, but not as a scheduler does (or not at all in time)
+            reason = "what answers there is not a Dask scheduler"
         return UserError(
             escape(f"--scheduler {self.address}: cannot reach a Dask scheduler there ({reason})")
         )
 
+    def probe(self) -> None:
+        """Ask the address who it is (Dask's `identity`): a scheduler, or exit 2 within seconds.
+
+        Something else listening there (or a proxy that accepts any connection)
+        once sent Dask a frame length of 3 EiB (MemoryError, exit 1) and left a
+        half-made Client that took 10 s more to give up.
+        """
+        import asyncio
+
+        from distributed.comm import connect
+
+        async def identity() -> object:
+            comm = await connect(self.address, timeout=CONNECT_SECONDS)
+            try:
+                await comm.write({"op": "identity", "reply": True})
+                return await asyncio.wait_for(comm.read(), CONNECT_SECONDS)
+            finally:
+                comm.abort()
+
+        try:
+            answer = asyncio.run(identity())
+        except Exception as exc:  # anything the other end does wrong
+            raise self.unreachable(exc) from None
+        if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+            raise self.unreachable(ValueError(answer))
+
     def map(self, fn: Callable[[T], R], items: Sequence[T], label: str = "") -> list[R]:
         """Apply `fn` to every item on the cluster's workers."""
+        self.check_reachable()  # before importing Dask, which takes seconds
         try:
             from distributed import Client
             from distributed import as_completed as dask_completed
@@ -213,7 +243,7 @@ class Dask:
             from optimizer.errors import UserError
 
             raise UserError("--scheduler needs Dask: pip install 'sourcing[dask]'") from exc
-        self.check_reachable()
+        self.probe()
         try:
             client = Client(self.address, set_as_default=False, timeout=CONNECT_SECONDS)
         except (OSError, TimeoutError, ValueError) as exc:

@@ -306,3 +306,29 @@ def test_the_point_5_classes_are_in_the_fuzzer() -> None:
     numbers = {huge_number(text, RandomChooser(seed)).split(b": ")[-1] for seed in range(40)}
     assert max(map(len, numbers)) > 5000 and b"5\n" not in numbers
     assert long_list(text, RandomChooser(1)).count(b"1") > 10_000
+
+
+def test_a_scheduler_address_where_something_else_answers_is_bad_usage() -> None:
+    """A server that is no Dask scheduler once made Dask allocate 3 EiB (exit 1)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+
+    def answer_garbage() -> None:
+        with server:
+            for _ in range(3):  # the reachability check, then Dask's handshake
+                conn, _ = server.accept()
+                with conn:
+                    conn.sendall(b"\xff" * 64 + b"HTTP/1.0 200 OK\r\n\r\n")
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    res = runner.invoke(
+        app, ["run", str(ROOT / "tests" / "cases" / "country_cap.yaml"), "--scheduler",
+              f"tcp://127.0.0.1:{port}"],
+    )  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert "is not a Dask scheduler" in res.stderr
