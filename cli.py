@@ -1,6 +1,6 @@
 """Shim: `python cli.py ...` runs the `sourcing` command line from a checkout."""
 
-from optimizer.cli import main
+from optimizer.entry import main
 
 if __name__ == "__main__":
     main()

@@ -2,11 +2,18 @@
 
 Data flows one way: scenario file -> `loading` -> `model` -> `solving` ->
 `plan` -> `check` -> `report`.
+
+Importing the package imports nothing else (`optimizer.entry` must be able to
+install its signal handlers at once); `__version__` is looked up when asked for.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("sourcing")
-except PackageNotFoundError:  # running from a checkout without installing
-    __version__ = "0.0.0+checkout"
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("sourcing")
+        except PackageNotFoundError:  # running from a checkout without installing
+            return "0.0.0+checkout"
+    raise AttributeError(f"module 'optimizer' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 """`python -m optimizer` runs the command line."""
 
-from optimizer.cli import main
+from optimizer.entry import main
 
 main()

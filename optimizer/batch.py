@@ -19,7 +19,7 @@ from optimizer.errors import InfeasiblePolicy, Located, ScenarioError, UserError
 from optimizer.executor import Executor, Serial, make_executor
 from optimizer.loading import LoadedScenario, dump_yaml, load_scenario
 from optimizer.pipeline import PolicyInfeasible, RunResult, run_scenario
-from optimizer.report import summary
+from optimizer.report import summary, table_hashes
 from optimizer.solving import SolverOptions
 from optimizer.versions import versions
 
@@ -46,6 +46,7 @@ class JobResult:
     resolved_yaml: str | None = None
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()  # file:line: path: message, for stderr
+    inputs: list[str] = field(default_factory=list)  # the file and its `extends` chain
 
     @property
     def ok(self) -> bool:
@@ -113,11 +114,14 @@ def run_job(job: Job) -> JobResult:
         doc = summary(
             run, file=job.path, content_hash=loaded.content_hash(), versions=versions()
         )
+        doc["table_hashes"] = table_hashes(run.plan)  # checked by `stress` (issue 13)
         resolved = dump_yaml(loaded.resolved_data())
         warnings = tuple(f"warning: {w}" for w in loaded.warnings)
-        return JobResult(
+        result = JobResult(
             job.path, 0, "", doc, run, resolved, time.perf_counter() - t0, warnings
         )
+        result.inputs = [str(p) for p in loaded.input_files]
+        return result
     except PolicyInfeasible as exc:
         message = locate_conflicts(loaded, exc, job.options) if loaded is not None else str(exc)
         return JobResult(job.path, InfeasiblePolicy.exit_code, message)

@@ -30,6 +30,9 @@ from matplotlib.figure import Figure
 STYLE: Any = {  # matplotlib rc parameters
     "svg.hashsalt": "sourcing",
     "svg.fonttype": "path",
+    # Text is text: a currency or unit like `$\frac{a}{b$` from a scenario file is drawn as
+    # written, never handed to the math-text parser (which failed on it: exit 1).
+    "text.parse_math": False,
     "font.family": "DejaVu Sans",
     "font.size": 8.5,
     "axes.spines.top": False,

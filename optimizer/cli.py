@@ -22,9 +22,10 @@ from rich.console import Console
 
 from optimizer import __version__
 from optimizer.errors import ScenarioError, UserError
-from optimizer.interrupt import Interrupted, kill_descendants
+from optimizer.interrupt import Interrupted, end_quietly, kill_descendants, signal_guard
 from optimizer.interrupt import install as install_signal_handlers
 from optimizer.loading import load_scenario
+from optimizer.safe_text import escape
 from optimizer.scenario import json_schema
 
 app = typer.Typer(
@@ -77,28 +78,36 @@ def handle_errors(func: F) -> F:
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(0) from None
         except UserError as exc:
-            err_console.print(str(exc), markup=False)
+            err_console.print(escape(str(exc), keep_newlines=True), markup=False)
             raise typer.Exit(exc.exit_code) from None
         except (KeyboardInterrupt, Interrupted) as exc:
-            kill_descendants()
-            code = exc.exit_code if isinstance(exc, Interrupted) else 130
-            name = str(exc) if isinstance(exc, Interrupted) else "SIGINT"
-            err_console.print(
-                f"stopped by {name}: the solver was stopped and nothing was written",
-                markup=False,
-            )
-            raise typer.Exit(code) from None
+            raise typer.Exit(stopped(exc)) from None
         except Exception as exc:
             if _debug():
                 traceback.print_exc()
             err_console.print(
-                f"internal error: {type(exc).__name__}: {exc}\n"
-                "This is a bug in sourcing; rerun with SOURCING_DEBUG=1 for the traceback.",
+                escape(f"internal error: {type(exc).__name__}: {exc}", keep_newlines=True)
+                + "\nThis is a bug in sourcing; rerun with SOURCING_DEBUG=1 for the traceback.",
                 markup=False,
             )
             raise typer.Exit(getattr(exc, "exit_code", 1)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def stopped(exc: BaseException) -> int:
+    """Stop everything we started after SIGINT, SIGTERM or SIGHUP; one line; the exit code."""
+    from optimizer import reaper
+
+    with signal_guard():  # a second Ctrl-C now must not interrupt the clean-up
+        reaper.shutdown()  # everything it watched was cleaned while unwinding
+        kill_descendants()
+        code = exc.exit_code if isinstance(exc, Interrupted) else 130
+        name = str(exc) if isinstance(exc, Interrupted) else "SIGINT"
+        err_console.print(
+            f"stopped by {name}: the solver was stopped and nothing was written", markup=False
+        )
+    return code
 
 
 def _version(value: bool) -> None:
@@ -151,16 +160,21 @@ def _validate_one(path: Path, as_json: bool) -> dict[str, Any]:
             typer.echo(str(exc), err=True)
         problems = [
             {"file": p.file, "line": p.line, "path": p.path, "message": p.message, "got": p.got}
-            for p in exc.problems
+            for p in exc.shown
         ]
-        return {"file": str(path), "ok": False, "problems": problems}
+        doc: dict[str, Any] = {"file": str(path), "ok": False, "problems": problems}
+        if exc.not_shown:
+            doc["more_problems"] = exc.not_shown  # counted, not listed (like the message)
+        return doc
     sc = loaded.scenario
     for warning in loaded.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if not as_json:
         typer.echo(
-            f"OK {path} ({sc.name}: {len(sc.materials)} materials, "
-            f"{len(sc.suppliers)} suppliers, {sc.horizon.periods} periods)"
+            escape(
+                f"OK {path} ({sc.name}: {len(sc.materials)} materials, "
+                f"{len(sc.suppliers)} suppliers, {sc.horizon.periods} periods)"
+            )
         )
         return {"file": str(path), "ok": True}
     return {
@@ -245,8 +259,25 @@ def _targets(out: Path | None, files: list[Path], force: bool) -> list[Path | No
     if several and clash:
         raise UserError(f"several files would write to the same folder: {', '.join(clash)}")
     for target in targets:
-        ensure_writable(target, force)
+        ensure_writable(target, force, files)
     return targets
+
+
+def _check_threads(threads: int | None) -> None:
+    """--threads at most the number of CPUs (100,000 once started 26,000 threads)."""
+    cpus = os.cpu_count() or 1
+    if threads is not None and threads > cpus:
+        raise UserError(
+            f"--threads {threads}: this machine has {cpus} CPU{'s' * (cpus > 1)}; "
+            f"give at most {cpus}"
+        )
+
+
+def _inputs(paths: list[Path]) -> list[Path]:
+    """Every file the scenarios read (their `extends` chains), for the --out checks."""
+    from optimizer.loading import input_files
+
+    return [f for p in paths for f in ([p] if p.is_dir() else input_files(p))]
 
 
 @app.command()
@@ -273,7 +304,11 @@ def run(
         bool, typer.Option("--json", help="Print summary.json on stdout instead of tables.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing, non-empty --out folder.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace an --out folder that sourcing wrote before (never any other folder).",
+        ),
     ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the solver log on stderr.")
@@ -313,6 +348,7 @@ def run(
         raise UserError("--excel needs --out DIR: the workbook is written into the run folder")
     if survive and out is None:
         raise UserError("--survive needs --out DIR: its table goes into the run folder")
+    _check_threads(threads)
     if decompose not in DECOMPOSE_CHOICES:
         raise UserError(f"--decompose must be one of {', '.join(DECOMPOSE_CHOICES)}")
     targets = _targets(out, scenarios, force)
@@ -335,12 +371,13 @@ def run(
             files = run_files(
                 result.run, result.doc, result.resolved_yaml or "", excel=excel, survive=nodes
             )
-            write_folder(target, files, force)
+            inputs = [*scenarios, *map(Path, result.inputs)]
+            write_folder(target, files, force, kind="run", inputs=inputs)
     failed = [r for r in results if not r.ok]
     if not several and failed:
         failed[0].raise_if_failed()
     for r in failed:
-        err_console.print(r.message, markup=False)
+        err_console.print(escape(r.message, keep_newlines=True), markup=False)
     if as_json:
         docs = [
             r.doc if r.ok else {"file": r.path, "error": r.message, "exit_code": r.exit_code}
@@ -396,7 +433,10 @@ Out = Annotated[
     typer.Option("--out", "-o", help="Write the tables (CSV) and charts into this folder."),
 ]
 Force = Annotated[
-    bool, typer.Option("--force", help="Replace an existing, non-empty --out folder.")
+    bool,
+    typer.Option(
+        "--force", help="Replace an --out folder that sourcing wrote before (never any other)."
+    ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 BatchJobs = Annotated[
@@ -444,7 +484,7 @@ def compare(
     from optimizer.tables import print_comparison
 
     if out is not None:
-        ensure_writable(out, force)
+        ensure_writable(out, force, scenarios)
     options = SolverOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap)
     c = compare_plans(scenarios, options, make_executor(jobs, scheduler), country=country)
     if out is not None:
@@ -457,6 +497,8 @@ def compare(
                 "report.html": lambda p: write_compare_report(c, p),
             },
             force,
+            kind="compare",
+            inputs=_inputs(scenarios),
         )
     if as_json:
         _print_json(comparison_json(c))
@@ -467,7 +509,9 @@ def compare(
 
 
 def _write_csv(df: Any, path: Path) -> None:
-    df.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+    from optimizer.report import write_csv
+
+    write_csv(df, path)
 
 
 @app.command()
@@ -492,6 +536,14 @@ def stress(
     jobs: BatchJobs = 1,
     scheduler: BatchScheduler = None,
     as_json: AsJson = False,
+    allow_edited: Annotated[
+        bool,
+        typer.Option(
+            "--allow-edited",
+            help="Replay a run folder's plan.csv even if it is not the one `run` wrote "
+            "(rows that cannot be replayed are dropped, and listed).",
+        ),
+    ] = False,
 ) -> None:
     """Hold a plan fixed and replay it under other scenarios: cost, spot buys, shortage.
 
@@ -499,6 +551,8 @@ def stress(
     most its capacity, at its prices; what is missing is bought spot (in every
     scenario) or goes short. Regret = the replayed cost minus the cost of the
     other file's own optimal plan. With --out: stress.csv and regret.csv.
+    A run folder's tables must be those `run` wrote (summary.json records
+    their hashes); --allow-edited replays an edited plan and says what it dropped.
     """
     from optimizer.executor import make_executor
     from optimizer.report import ensure_writable, write_folder
@@ -509,9 +563,13 @@ def stress(
     from optimizer.tables import print_stress
 
     if out is not None:
-        ensure_writable(out, force)
+        ensure_writable(out, force, [plan, *under])
     options = SolverOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap)
-    report = stress_plan(plan, under, options, make_executor(jobs, scheduler))
+    report = stress_plan(
+        plan, under, options, make_executor(jobs, scheduler), allow_edited=allow_edited
+    )
+    for note in report.plan.warnings:
+        err_console.print(escape(f"warning: {note}", keep_newlines=True), markup=False)
     if out is not None:
         figures, regrets = figures_table(report), regret_table(report)
         write_folder(
@@ -521,6 +579,8 @@ def stress(
                 "regret.csv": lambda p: _write_csv(regrets, p),
             },
             force,
+            kind="stress",
+            inputs=_inputs([plan, *under]),
         )
     if as_json:
         _print_json(stress_json(report))
@@ -563,12 +623,19 @@ def frontier(
 
     caps = parse_shares(shares)
     if out is not None:
-        ensure_writable(out, force)
-    sc = load_scenario(scenario).scenario
+        ensure_writable(out, force, [scenario])
+    loaded = load_scenario(scenario)
+    sc = loaded.scenario
     options = SolverOptions(solver=solver, time_limit=time_limit, mip_gap=mip_gap)
     points = solve_frontier(sc, country, caps, options, make_executor(jobs, scheduler))
     if out is not None:
-        write_folder(out, frontier_files(points, country, sc.currency, sc.quantity_unit), force)
+        write_folder(
+            out,
+            frontier_files(points, country, sc.currency, sc.quantity_unit),
+            force,
+            kind="frontier",
+            inputs=[scenario, *loaded.input_files],
+        )
     if as_json:
         table = frontier_table(points)
         _print_json(table.astype(object).where(table.notna(), None).to_dict(orient="records"))
@@ -645,6 +712,11 @@ def survive(
 
 
 def main() -> None:
-    """Entry point of the `sourcing` console script."""
+    """Entry point of the `sourcing` console script (after `optimizer.entry`'s early guard)."""
     install_signal_handlers()
-    app(prog_name="sourcing")
+    try:
+        app(prog_name="sourcing")
+    except (KeyboardInterrupt, Interrupted) as exc:  # outside a command (parsing, printing)
+        sys.exit(stopped(exc))
+    finally:
+        end_quietly()

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from optimizer.safe_text import escape
+
+MAX_SHOWN_PROBLEMS = 100  # problems printed; the rest are counted
+
 
 class UserError(Exception):
     """A problem with the user's input or request; exit code 2."""
@@ -48,12 +52,40 @@ class Located:
         where = f"{self.file}:{self.line}" if self.line else self.file
         field = f" {self.path}:" if self.path else ""
         got = f" (got {self.got})" if self.got is not None else ""
-        return f"{where}:{field} {self.message}{got}"
+        return escape(f"{where}:{field} {self.message}{got}")
 
 
 class ScenarioError(UserError):
-    """A scenario file is invalid; carries every problem found, each with its location."""
+    """A scenario file is invalid; carries every problem found, each with its location.
+
+    The message lists the first `MAX_SHOWN_PROBLEMS` and counts the rest: a file
+    with 100,000 bad suppliers is told in 101 lines, not 200,000.
+    """
 
     def __init__(self, problems: list[Located]) -> None:
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__(problem_lines(problems))
+
+    @property
+    def shown(self) -> list[Located]:
+        """The problems the message lists."""
+        return self.problems[:MAX_SHOWN_PROBLEMS]
+
+    @property
+    def not_shown(self) -> int:
+        """How many problems the message only counts."""
+        return max(0, len(self.problems) - MAX_SHOWN_PROBLEMS)
+
+
+def problem_lines(problems: list[Located]) -> str:
+    """One line per problem, the first `MAX_SHOWN_PROBLEMS` of them, then a count of the rest."""
+    lines = [str(p) for p in problems[:MAX_SHOWN_PROBLEMS]]
+    rest = len(problems) - MAX_SHOWN_PROBLEMS
+    if rest > 0:
+        files = sorted({p.file for p in problems[MAX_SHOWN_PROBLEMS:]})
+        where = escape(", ".join(files[:3]) + (", ..." if len(files) > 3 else ""))
+        lines.append(
+            f"... and {rest:,} more problem{'s' if rest > 1 else ''} in {where} (not shown; "
+            f"{len(problems):,} in all)"
+        )
+    return "\n".join(lines)

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from optimizer.inert import format_literal, needs_quote, sheet_text
 from optimizer.run_folder import RunData
 from optimizer.scenario import Scenario
 
@@ -35,15 +37,15 @@ Column = tuple[str, str | None]  # header, number format (None: text or general)
 
 
 class Formats:
-    """Number formats that carry the run's units."""
+    """Number formats that carry the run's units (as literals no text can break)."""
 
     def __init__(self, currency: str, unit: str) -> None:
-        self.money = f'#,##0 "{currency}"'
-        self.unit_cost = f'#,##0 "{currency}/{unit}"'
-        self.unit_cost_period = f'#,##0 "{currency}/{unit}/period"'
-        self.qty_period = f'#,##0.0## "{unit}/period"'
+        self.money = f"#,##0 {format_literal(currency)}"
+        self.unit_cost = f"#,##0 {format_literal(f'{currency}/{unit}')}"
+        self.unit_cost_period = f"#,##0 {format_literal(f'{currency}/{unit}/period')}"
+        self.qty = f"#,##0.0## {format_literal(unit)}"
+        self.qty_period = f"#,##0.0## {format_literal(f'{unit}/period')}"
         self.unit = unit
-        self.qty = f'#,##0.0## "{unit}"'
         self.days = '#,##0 "d"'
         self.pct = "0.0%"
         self.score = "0.00"
@@ -61,10 +63,21 @@ class Sheet:
         self.row = 1
         self.widths: dict[int, int] = {}
 
+    def cell(self, column: int, value: Any) -> Cell:
+        """Write one cell: numbers and dates as such, text always as inert text."""
+        if isinstance(value, str):
+            cell = self.ws.cell(self.row, column)
+            cell.value = sheet_text(value)
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+            if needs_quote(value):
+                cell.quotePrefix = True  # editing it in Excel keeps it text
+            return cell
+        return self.ws.cell(self.row, column, value)
+
     def header(self, columns: Sequence[Column]) -> None:
         """A header row (bold, shaded)."""
         for c, (name, _fmt) in enumerate(columns, 1):
-            cell = self.ws.cell(self.row, c, name)
+            cell = self.cell(c, name)
             cell.font, cell.fill, cell.border = HEAD_FONT, HEAD_FILL, HEAD_BORDER
             self._fit(c, len(name))
         self.row += 1
@@ -72,13 +85,13 @@ class Sheet:
     def section(self, title: str) -> None:
         """A blank row, then a section title."""
         self.row += 1
-        self.ws.cell(self.row, 1, title).font = SECTION_FONT
+        self.cell(1, title).font = SECTION_FONT
         self.row += 1
 
     def add(self, values: Sequence[Any], formats: Sequence[str | None]) -> None:
         """One row of values with their number formats."""
         for c, (value, fmt) in enumerate(zip(values, formats, strict=True), 1):
-            cell = self.ws.cell(self.row, c, value)
+            cell = self.cell(c, value)
             if fmt and isinstance(value, (int, float, dt.date)):
                 cell.number_format = fmt
             self._fit(c, _shown_width(value, fmt))
@@ -109,9 +122,17 @@ def _shown_width(value: Any, fmt: str | None) -> int:
     if isinstance(value, dt.date):
         return 10
     if isinstance(value, (int, float)):
-        unit = fmt.split('"')[1] if fmt and '"' in fmt else ""
-        return len(f"{value:,.2f}") + len(unit) + 1
+        return len(f"{value:,.2f}") + len(_format_unit(fmt)) + 1
     return len(str(value))
+
+
+def _format_unit(fmt: str | None) -> str:
+    """The literal text of a number format (`USD` of `#,##0 "USD"` or `#,##0 \\U\\S\\D`)."""
+    if not fmt:
+        return ""
+    if "\\" in fmt:
+        return fmt.split(" ", 1)[-1][1::2]
+    return fmt.split('"')[1] if '"' in fmt else ""
 
 
 def _num(value: Any) -> float | None:
@@ -536,7 +557,7 @@ def _material_rows(sc: Scenario) -> Iterable[list[Any]]:
 
 def _settings(sc: Scenario, fmt: Formats) -> list[tuple[str, Any, str | None]]:
     p = sc.policy
-    delay = f'#,##0.00 "{sc.currency}/{sc.quantity_unit}/d"'
+    delay = f"#,##0.00 {format_literal(f'{sc.currency}/{sc.quantity_unit}/d')}"
     out: list[tuple[str, Any, str | None]] = [
         ("currency", sc.currency, None),
         ("quantity unit", sc.quantity_unit, None),

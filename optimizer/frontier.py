@@ -160,7 +160,8 @@ def frontier_png(points: Sequence[FrontierPoint], country: str, currency: str, u
     """
     ok = sorted((p for p in points if p.has_plan), key=lambda p: -p.share)
     bad = [p for p in points if not p.has_plan]
-    with rc_context({"font.size": 9, "axes.spines.top": False, "svg.hashsalt": "sourcing"}):
+    style = {"font.size": 9, "axes.spines.top": False, "svg.hashsalt": "sourcing"}
+    with rc_context({**style, "text.parse_math": False}):  # `$...$` in a currency is text
         fig = Figure(figsize=(7.0, 4.2), dpi=100)
         ax = fig.subplots()
         peak = max((p.total_cost or 0.0 for p in ok), default=0.0)
@@ -207,6 +208,8 @@ def frontier_files(
     png = frontier_png(points, country, currency, unit)
 
     def write_csv(path: Path) -> None:
-        table.to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+        from optimizer.inert import csv_frame
+
+        csv_frame(table).to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
 
     return {"frontier.csv": write_csv, "frontier.png": lambda path: path.write_bytes(png)}

@@ -8,6 +8,10 @@ Python data itself, so that it can:
 - refuse duplicate keys (naming both lines), anchors and aliases (no alias
   bombs), tags other than the standard ones (nothing is ever executed), more
   than one document and nesting deeper than `MAX_DEPTH`;
+- stop at the first list longer than `MAX_LIST_ITEMS` (`MAX_PERIODS` for a
+  per-period field), mapping with more than `MAX_KEYS` keys, number longer
+  than `MAX_NUMBER_CHARS` characters, or file with more than `MAX_VALUES`
+  values, while it parses (bounded time and memory);
 - remember the line of every key and list item, so that a validation error
   on `suppliers.x.offers.m.capacity` can name the file and line that set it,
   also through a chain of `extends`.
@@ -21,6 +25,7 @@ import codecs
 import contextlib
 import dataclasses
 import difflib
+import errno
 import gc
 import hashlib
 import json
@@ -29,7 +34,8 @@ import os
 import re
 import types
 import typing
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -38,11 +44,26 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from optimizer.errors import Located, ScenarioError
+from optimizer.regular_file import FileRefused, TooLarge, kind_problem, os_reason, read_regular
 from optimizer.scenario import ReferenceErrors, Scenario, per_period, scenario_warnings
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_DEPTH = 50
 MAX_EXTENDS = 20
+# Caps checked while parsing, so that a hostile file within the size cap is refused
+# after a bounded amount of work and memory (issue 13: a 16-million-item list took
+# 196 s and 4.4 GB before it was refused). Each is far above what a scenario needs:
+# per-period lists have at most 1,000 items (horizon.periods), a large scenario
+# 50,000 suppliers (about 900,000 values).
+MAX_LIST_ITEMS = 10_000
+# Per-period lists have one item per period, and horizon.periods is at most 1,000.
+MAX_PERIODS = 1000
+PER_PERIOD_KEYS = frozenset(
+    ("demand", "inbound", "price", "capacity", "reservation_fee", "exercise_price")
+)
+MAX_KEYS = 100_000  # keys of one mapping (suppliers, materials, ...)
+MAX_VALUES = 2_000_000  # keys, values and list items in one file
+MAX_NUMBER_CHARS = 100  # characters of a number (no field takes a 5,000-digit integer)
 
 PathKey = tuple[str | int, ...]
 
@@ -126,20 +147,11 @@ _BOMS = (
 def _read_bytes(path: Path) -> bytes:
     name = str(path)
     try:
-        if path.is_dir():
-            _fail(name, None, "cannot read: it is a directory, not a scenario file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            _fail(name, None, _too_large(size))
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        _fail(name, None, "cannot read: no such file")
-    except OSError as exc:
-        _fail(name, None, f"cannot read: {exc.strerror or exc}")
-    if len(raw) > MAX_FILE_BYTES:  # grew while we looked, or a device
-        _fail(name, None, _too_large(len(raw)))
-    return raw
+        return read_regular(path, MAX_FILE_BYTES)
+    except TooLarge as exc:
+        _fail(name, None, _too_large(exc.size))
+    except FileRefused as exc:
+        _fail(name, None, f"cannot read: {exc}")
 
 
 def _too_large(size: int) -> str:
@@ -204,6 +216,12 @@ def _typed(tag: str, value: str) -> Any:
     """`value` read as the standard type `tag`; `_MISS` if it is not one."""
     if tag == _STD + "str":
         return value
+    if len(value) > MAX_NUMBER_CHARS and tag in (_STD + "int", _STD + "float"):
+        raise _YamlProblem(
+            None,
+            f"a number of {len(value):,} characters; no field takes more than "
+            f"{MAX_NUMBER_CHARS} (the largest allowed value is 1e12)",
+        )
     if tag == _STD + "null" and re.fullmatch(_NULL_RE, value):
         return None
     if tag == _STD + "bool" and re.fullmatch(_BOOL_RE, value):
@@ -236,29 +254,84 @@ def _tagged(event: yaml.ScalarEvent) -> Any:
     return value
 
 
+class Lines(Mapping[PathKey, int]):
+    """The line of every key and list item, by field path, stored compactly.
+
+    One small dict of key lines per mapping and one array of item lines per
+    list, instead of a tuple and a dict entry per value: a file at the values
+    cap stays within a few hundred megabytes.
+    """
+
+    def __init__(self) -> None:
+        self.maps: dict[PathKey, dict[str, int]] = {}
+        self.seqs: dict[PathKey, array[int]] = {}
+
+    def __getitem__(self, path: PathKey) -> int:
+        if not path:
+            return 1
+        parent, last = path[:-1], path[-1]
+        if isinstance(last, int):
+            items = self.seqs.get(parent)
+            if items is not None and 0 <= last < len(items):
+                return items[last]
+        else:
+            keys = self.maps.get(parent)
+            if keys is not None and last in keys:
+                return keys[last]
+        raise KeyError(path)
+
+    def __contains__(self, path: object) -> bool:
+        try:
+            self[path]  # type: ignore[index]
+        except (KeyError, TypeError, IndexError):
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[PathKey]:
+        yield ()
+        for parent, keys in self.maps.items():
+            for key in keys:
+                yield (*parent, key)
+        for parent, items in self.seqs.items():
+            for i in range(len(items)):
+                yield (*parent, i)
+
+    def __len__(self) -> int:
+        return 1 + sum(map(len, self.maps.values())) + sum(map(len, self.seqs.values()))
+
+
 class _Frame:
     """An open mapping or list while parsing."""
 
-    __slots__ = ("is_map", "key", "key_path", "obj", "path")
+    __slots__ = ("is_map", "key", "limit", "lines", "obj", "path")
 
-    def __init__(self, obj: dict[str, Any] | list[Any], path: PathKey) -> None:
+    def __init__(self, obj: dict[str, Any] | list[Any], path: PathKey, lines: Lines) -> None:
         self.obj = obj
         self.path = path
         self.is_map = isinstance(obj, dict)
+        per_period = bool(path) and path[-1] in PER_PERIOD_KEYS
+        self.limit = MAX_PERIODS if per_period else MAX_LIST_ITEMS  # items of a list
         self.key: str | None = None  # pending mapping key
-        self.key_path: PathKey = ()
+        # line of each key (mapping) or item (list)
+        self.lines: Any = lines.maps.setdefault(path, {}) if self.is_map else array("i")
+        if not self.is_map:
+            lines.seqs[path] = self.lines
+
+
+_CACHE_SIZE = 100_000  # distinct plain scalars whose value is remembered
 
 
 class _Builder:
     """Builds plain data from parser events, with the line of every key and list item."""
 
     def __init__(self) -> None:
-        self.lines: dict[PathKey, int] = {(): 1}
+        self.lines = Lines()
         self.problems: list[_YamlProblem] = []
         self.stack: list[_Frame] = []
         self.root: Any = None
         self.documents = 0
         self.cache: dict[str, Any] = {}
+        self.count = 0  # keys, values and list items so far (MAX_VALUES)
 
     def run(self, loader: Any) -> Any:
         """Consume every event of `loader`; return the document's data."""
@@ -305,27 +378,63 @@ class _Builder:
         """A key, a mapping value or a list item (the hot path: kept flat on purpose)."""
         if event.anchor is not None:
             self.no_anchors(event)
+        self.count += 1
+        if self.count > MAX_VALUES:
+            self.too_many(event)
         top = self.stack[-1] if self.stack else None
         if top is not None and top.is_map and top.key is None:
             self.key(top, event)
             return
         text = event.value
         if event.tag is not None:
-            value = _tagged(event)
+            value = self.located(_tagged, event)
         elif not event.implicit[0]:  # quoted: text
             value = text
         else:
             value = self.cache.get(text, _MISS)
             if value is _MISS:
-                value = self.cache[text] = _plain(text)
+                value = self.located(_plain, text, event)
+                if len(self.cache) < _CACHE_SIZE:
+                    self.cache[text] = value
         if top is None:
             self.root = value
         elif top.is_map:
             top.obj[top.key] = value  # type: ignore[index]
             top.key = None
         else:
-            self.lines[(*top.path, len(top.obj))] = event.start_mark.line + 1
+            if len(top.obj) >= top.limit:
+                self.too_long(event)
+            top.lines.append(event.start_mark.line + 1)
             top.obj.append(value)  # type: ignore[union-attr]
+
+    @staticmethod
+    def located(fn: Any, arg: Any, event: Any = None) -> Any:
+        """`fn(arg)`, its problems placed at the line of `event` (default: `arg`)."""
+        try:
+            return fn(arg)
+        except _YamlProblem as exc:
+            if exc.line is None:
+                exc.line = (event or arg).start_mark.line + 1
+            raise
+
+    def too_many(self, event: Any) -> NoReturn:
+        raise _YamlProblem(
+            event.start_mark.line + 1,
+            f"more than {MAX_VALUES:,} values in one file; stopped reading here (a scenario "
+            "with 50,000 suppliers has about 1,100,000)",
+        )
+
+    def too_long(self, event: Any) -> NoReturn:
+        top = self.stack[-1]
+        if top.limit == MAX_PERIODS:
+            why = f"one item per period, and a horizon has at most {MAX_PERIODS:,} periods"
+        else:
+            why = f"no field takes that many; per-period lists have at most {MAX_PERIODS:,}"
+        raise _YamlProblem(
+            event.start_mark.line + 1,
+            f"a list of more than {top.limit:,} items; stopped reading here ({why})",
+            top.path,
+        )
 
     def key(self, top: _Frame, event: yaml.ScalarEvent) -> None:
         """A mapping key: kept as written (`NO`, `2024`), since keys are names."""
@@ -335,17 +444,21 @@ class _Builder:
             raise _YamlProblem(
                 line, f"tag {event.tag!r} on a key is not allowed: {_NEVER_EXECUTED}"
             )
-        path = (*top.path, key)
         if key in top.obj:
             self.problems.append(
                 _YamlProblem(
-                    line, f"duplicate key {key!r} (first on line {self.lines[path]})", path
+                    line,
+                    f"duplicate key {key!r} (first on line {top.lines[key]})",
+                    (*top.path, key),
                 )
             )
+        elif len(top.obj) >= MAX_KEYS:
+            raise _YamlProblem(
+                line, f"a mapping of more than {MAX_KEYS:,} keys; stopped reading here", top.path
+            )
         else:
-            self.lines[path] = line
+            top.lines[key] = line
         top.key = key
-        top.key_path = path
 
     def container(self, event: Any, value: dict[str, Any] | list[Any]) -> None:
         line = event.start_mark.line + 1
@@ -357,8 +470,11 @@ class _Builder:
             raise _YamlProblem(line, f"nesting deeper than {MAX_DEPTH} levels")
         if self.stack and self.stack[-1].is_map and self.stack[-1].key is None:
             raise _YamlProblem(line, "keys must be plain text, not a list or mapping")
+        self.count += 1
+        if self.count > MAX_VALUES:
+            self.too_many(event)
         path = self.attach(value, event)
-        self.stack.append(_Frame(value, path))
+        self.stack.append(_Frame(value, path, self.lines))
 
     def attach(self, value: Any, event: Any) -> PathKey:
         """Put `value` into the open container (or make it the root); return its path."""
@@ -368,16 +484,19 @@ class _Builder:
         top = self.stack[-1]
         obj = top.obj
         if top.is_map:
-            obj[top.key] = value  # type: ignore[index]
+            key = top.key
+            obj[key] = value  # type: ignore[index]
             top.key = None
-            return top.key_path
+            return (*top.path, key)  # type: ignore[arg-type]
+        if len(obj) >= top.limit:
+            self.too_long(event)
         path = (*top.path, len(obj))
-        self.lines[path] = event.start_mark.line + 1
+        top.lines.append(event.start_mark.line + 1)
         obj.append(value)  # type: ignore[union-attr]
         return path
 
 
-def parse_yaml(text: str) -> tuple[Any, dict[PathKey, int], list[_YamlProblem]]:
+def parse_yaml(text: str) -> tuple[Any, Lines, list[_YamlProblem]]:
     """Parse one YAML document into plain data and a map from field path to line.
 
     Returns (data, lines, problems); problems are non-fatal findings (duplicate
@@ -450,7 +569,8 @@ class SourceFile:
 
     name: str
     data: dict[str, Any]
-    lines: dict[PathKey, int]
+    lines: Mapping[PathKey, int]
+    path: Path | None = None  # resolved
 
 
 @dataclass(frozen=True)
@@ -469,6 +589,11 @@ class LoadedScenario:
     def locate(self, path: PathKey) -> tuple[str, int | None]:
         """File and line that set a field path (trimming it to the nearest known path)."""
         return locate(self.sources, path)
+
+    @property
+    def input_files(self) -> list[Path]:
+        """Every file read: the scenario and its `extends` chain, symbolic links resolved."""
+        return [src.path for src in self.sources if src.path is not None]
 
     def resolved_data(self) -> dict[str, Any]:
         """The scenario after `extends`, as plain data with every value explicit."""
@@ -510,7 +635,7 @@ def content_hash(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _nearest_line(lines: dict[PathKey, int], path: PathKey) -> int | None:
+def _nearest_line(lines: Mapping[PathKey, int], path: PathKey) -> int | None:
     probe = tuple(path)
     while probe not in lines:
         if not probe:
@@ -572,7 +697,7 @@ def _parse_file(path: Path, name: str) -> SourceFile:
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({_show(data)})"
         _fail(name, 1, f"the top level must be a mapping (key: value), found {kind}")
-    return SourceFile(name, data, lines)
+    return SourceFile(name, data, lines, _resolved(path))
 
 
 def _parent_of(here: SourceFile, path: Path, chain: list[tuple[Path, str]]) -> tuple[Path, str]:
@@ -588,8 +713,11 @@ def _parent_of(here: SourceFile, path: Path, chain: list[tuple[Path, str]]) -> t
         resolved.stat()
     except FileNotFoundError:
         pass  # reported below, with the chain
+    except RuntimeError:  # Path.resolve on a symbolic link loop (Python < 3.13)
+        reason = os_reason(OSError(errno.ELOOP, "loop"))
+        _fail(here.name, line, f"parent file cannot be read: {reason}", "extends", _show(parent))
     except (OSError, ValueError) as exc:  # name too long, NUL byte, permission, loop
-        reason = getattr(exc, "strerror", None) or str(exc)
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         _fail(here.name, line, f"parent file cannot be read: {reason}", "extends", _show(parent))
     names = [n for _, n in chain]
     resolved_chain = [p for p, _ in chain]
@@ -599,7 +727,12 @@ def _parent_of(here: SourceFile, path: Path, chain: list[tuple[Path, str]]) -> t
     if len(chain) > MAX_EXTENDS:
         _fail(here.name, line, f"more than {MAX_EXTENDS} levels of extends", "extends")
     if not resolved.is_file():
-        reason = "is a directory" if resolved.is_dir() else "not found"
+        if resolved.is_dir():
+            reason = "is a directory"
+        elif resolved.exists():  # a FIFO, a device, a socket: never opened
+            reason = f"cannot be read ({kind_problem(resolved.stat().st_mode)})"
+        else:
+            reason = "not found"
         _fail(
             here.name,
             line,
@@ -647,6 +780,22 @@ def merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _resolved(path: Path) -> Path:
+    """`path` with symbolic links resolved; as given when they loop (reading then says so)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
+
+
+def input_files(path: str | Path) -> list[Path]:
+    """The files a scenario reads (itself and its `extends` chain); [path] if it cannot load."""
+    try:
+        return load_scenario(path).input_files
+    except ScenarioError:
+        return [Path(path)]
+
+
 def load_scenario(path: str | Path) -> LoadedScenario:
     """Load, merge (`extends`) and validate a scenario file.
 
@@ -655,7 +804,7 @@ def load_scenario(path: str | Path) -> LoadedScenario:
     """
     path = Path(path)
     with _gc_paused():
-        sources = tuple(_load_chain(path, str(path), [(path.resolve(), str(path))]))
+        sources = tuple(_load_chain(path, str(path), [(_resolved(path), str(path))]))
         data = sources[-1].data
         for src in reversed(sources[:-1]):
             data = merge(data, src.data)

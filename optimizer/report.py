@@ -15,10 +15,9 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +26,13 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer.errors import UserError
+from optimizer.inert import csv_frame
 from optimizer.interrupt import pid_alive
 from optimizer.orders import ORDER_COLUMNS, order_schedule
 from optimizer.pipeline import RunResult
 from optimizer.plan import PENALTY_KEYS, SPEND_KEYS, Plan
+from optimizer.safe_output import MARKER, check_target, marker_text, still_ours
+from optimizer.safe_text import escape
 
 V1_COST_KEYS = ("purchase", "delay", "spot", "holding", "shortage", "safety_stock", "fixed")
 
@@ -243,7 +245,7 @@ def formatted(df: pd.DataFrame) -> pd.DataFrame:
 def _csv(df: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None:
     if columns is not None:
         df = df[columns]
-    formatted(df).to_csv(path, index=False, lineterminator="\n")
+    write_csv(df, path)
 
 
 def plan_table(plan: Plan) -> pd.DataFrame:
@@ -252,6 +254,38 @@ def plan_table(plan: Plan) -> pd.DataFrame:
     if plan.reservations is not None and not plan.reservations.empty:
         frames.append(plan.reservations.assign(kind="reservation"))
     return pd.concat(frames, ignore_index=True)[PLAN_COLUMNS]
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """A table as CSV bytes: text cells inert (`optimizer.inert`), then every number in its
+    column's fixed format (`formatted`)."""
+    text = formatted(csv_frame(df)).to_csv(index=False, lineterminator="\n")
+    return text.encode("utf-8")
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """A table as a CSV file (the bytes of `csv_bytes`)."""
+    path.write_bytes(csv_bytes(df))
+
+
+def run_tables(plan: Plan) -> dict[str, pd.DataFrame]:
+    """plan.csv, orders.csv and inventory.csv of a run folder, as tables."""
+    return {
+        "plan.csv": plan_table(plan),
+        "orders.csv": order_schedule(plan)[ORDER_COLUMNS],
+        "inventory.csv": plan.inventory[INVENTORY_COLUMNS],
+    }
+
+
+def table_hashes(plan: Plan) -> dict[str, str]:
+    """SHA-256 of the bytes of plan.csv, orders.csv and inventory.csv, for summary.json.
+
+    `sourcing stress` compares a run folder's tables with them: an edited or
+    truncated plan is refused (or, with --allow-edited, replayed with a warning).
+    """
+    from optimizer.run_folder import file_hash
+
+    return {name: file_hash(csv_bytes(df)) for name, df in run_tables(plan).items()}
 
 
 def run_files(
@@ -270,10 +304,11 @@ def run_files(
     gains its section.
     """
     plan = run.plan
+    tables = run_tables(plan)
     files: dict[str, Callable[[Path], None]] = {
-        "plan.csv": lambda p: _csv(plan_table(plan), p, PLAN_COLUMNS),
-        "orders.csv": lambda p: _csv(order_schedule(plan), p, ORDER_COLUMNS),
-        "inventory.csv": lambda p: _csv(plan.inventory, p, INVENTORY_COLUMNS),
+        "plan.csv": lambda p: _csv(tables["plan.csv"], p),
+        "orders.csv": lambda p: _csv(tables["orders.csv"], p),
+        "inventory.csv": lambda p: _csv(tables["inventory.csv"], p),
         "spot.csv": lambda p: _csv(plan.spot, p, SPOT_COLUMNS),
         "scenarios.csv": lambda p: _csv(plan.scenarios, p, SCENARIO_COLUMNS),
         "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
@@ -302,12 +337,22 @@ def _write_workbook(path: Path) -> None:
     write_workbook(read_run(path.parent), path)
 
 
-def ensure_writable(out: Path, force: bool) -> None:
-    """Refuse early (before solving) to overwrite a non-empty folder without --force."""
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise UserError(f"{out}: folder exists and is not empty; use --force to replace it")
+def ensure_writable(out: Path, force: bool, inputs: Iterable[Path] = ()) -> Path:
+    """Refuse early (before solving) what `write_folder` would refuse; the folder to write.
+
+    See `optimizer.safe_output`: a non-empty folder is replaced only with
+    `force` and only if sourcing wrote it; some folders never are.
+    """
+    return check_target(out, force, inputs)
+
+
+def _remove(path: Path) -> None:
+    """Remove a temporary folder, or a symbolic link where one was left (never its target)."""
+    if path.is_symlink():
+        with contextlib.suppress(OSError):
+            path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def sweep_stale(parent: Path, max_age_seconds: float = 3600.0) -> None:
@@ -315,7 +360,12 @@ def sweep_stale(parent: Path, max_age_seconds: float = 3600.0) -> None:
     now = time.time()
     with contextlib.suppress(OSError):
         for entry in parent.iterdir():
-            if not entry.name.startswith(TMP_PREFIX) or not entry.is_dir():
+            if not entry.name.startswith(TMP_PREFIX):
+                continue
+            if entry.is_symlink():  # left by versions that moved a symlinked --out aside
+                _remove(entry)
+                continue
+            if not entry.is_dir():
                 continue
             pid = _pid_of(entry.name)
             alive = pid is not None and pid_alive(pid)
@@ -344,62 +394,90 @@ def _exchange(a: Path, b: Path) -> bool:
     return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
-def write_folder(out: Path, files: dict[str, Callable[[Path], None]], force: bool) -> None:
+def write_folder(
+    out: Path,
+    files: dict[str, Callable[[Path], None]],
+    force: bool,
+    *,
+    kind: str = "run",
+    inputs: Iterable[Path] = (),
+) -> None:
     """Write files into `out` all or nothing: temporary sibling folder, fsync, rename.
 
-    A disk that is full or read-only, or a folder that cannot be made, is the
-    user's to fix (exit 2), not a bug; nothing is left behind either way.
+    The folder gets the marker of `kind` (`optimizer.safe_output`); an existing
+    folder is replaced only as `check_target` allows, checked before anything is
+    moved and again on the folder that was moved aside. A disk that is full or
+    read-only, or a folder that cannot be made, is the user's to fix (exit 2),
+    not a bug; nothing is left behind either way.
     """
     try:
-        _write_folder(out, files, force)
+        _write_folder(out, files, force, kind, list(inputs))
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise UserError(
-            f"{out}: cannot write the run folder: {exc.strerror or exc}{where}; nothing was written"
+            escape(
+                f"{out}: cannot write the run folder: {exc.strerror or exc}{where}; "
+                "nothing was written"
+            )
         ) from None
 
 
-def _write_folder(out: Path, files: dict[str, Callable[[Path], None]], force: bool) -> None:
-    out = out.absolute()
-    parent = out.parent
+def _write_folder(
+    out: Path, files: dict[str, Callable[[Path], None]], force: bool, kind: str, inputs: list[Path]
+) -> None:
+    real = check_target(out, force, inputs)
+    parent = real.parent
     parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(parent)
-    ensure_writable(out, force)
     # os.mkdir, not mkdtemp: the folder becomes `out` and keeps the umask's mode, not 0700
     tmp = parent / f"{TMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
     os.mkdir(tmp)
     try:
-        for name, write in files.items():
+        writers = {MARKER: lambda p: p.write_text(marker_text(kind)), **files}
+        for name, write in writers.items():
             path = tmp / name
             write(path)
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
-        if force and out.is_dir() and _exchange(tmp, out):
-            shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous folder
-        elif force and out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-old-", dir=parent))
-            old.rmdir()
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            try:  # fails if another run filled `out` since the check above
-                os.rename(tmp, out)
-            except OSError as exc:
-                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise
-                if not (force and _exchange(tmp, out)):
-                    raise UserError(
-                        f"{out}: another run wrote this folder meanwhile; use --force to replace it"
-                    ) from None
-                shutil.rmtree(tmp, ignore_errors=True)
+        _move_into_place(tmp, real, out, force, inputs)
         with contextlib.suppress(OSError):
             fd = os.open(parent, os.O_RDONLY)
             os.fsync(fd)
             os.close(fd)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove(tmp)
         raise
+
+
+def _move_into_place(tmp: Path, real: Path, out: Path, force: bool, inputs: list[Path]) -> None:
+    """Rename the finished folder `tmp` to `real`, replacing a folder of ours only."""
+    for _attempt in range(3):
+        check_target(out, force, inputs)  # again, right before anything is moved
+        if real.is_dir() and any(real.iterdir()):  # ours, and force (check_target said so)
+            if _exchange(tmp, real):
+                if not still_ours(tmp):  # replaced by someone else's folder meanwhile
+                    _exchange(tmp, real)  # put it back
+                    check_target(out, force, inputs)  # raises: not ours
+                    continue
+                _remove(tmp)  # tmp now holds the previous folder
+                return
+            old = parent_temp(real, "old")
+            os.replace(real, old)
+            os.replace(tmp, real)
+            _remove(old)
+            return
+        try:  # fails if another run filled `real` since the check above
+            os.rename(tmp, real)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+    raise UserError(escape(f"{out}: other runs keep writing this folder; nothing was written"))
+
+
+def parent_temp(path: Path, tag: str) -> Path:
+    """A fresh temporary name beside `path` (swept by `sweep_stale` if left behind)."""
+    return path.parent / f"{TMP_PREFIX}{os.getpid()}-{tag}-{uuid.uuid4().hex[:12]}"
 
 
 # --- readable tables -----------------------------------------------------------------

@@ -461,6 +461,8 @@ def _check_list(
 def reference_problems(sc: Scenario) -> Iterator[Problem]:
     """Yield every cross-reference problem of a scenario whose fields are valid."""
     countries = _known_countries(sc)
+    yield from _horizon_problems(sc)
+    yield from _text_problems(sc)
     yield from _material_problems(sc)
     yield from _offer_problems(sc)
     for key in ("max_country_share", "max_country_exposure"):
@@ -499,6 +501,53 @@ def _known_countries(sc: Scenario) -> set[str]:
     for sup in sc.suppliers.values():
         known.update(sup.controlled_by)
     return known
+
+
+MIN_PERIOD_DAYS = 1.0  # orders are dated in whole days; shorter periods overflow the model
+
+
+def _horizon_problems(sc: Scenario) -> Iterator[Problem]:
+    """A period of at least a day; a horizon that ends before the calendar does."""
+    h = sc.horizon
+    if h.period_days < MIN_PERIOD_DAYS:
+        yield Problem(
+            ("horizon", "period_days"),
+            "must be at least 1 (a period is counted in days; orders are dated in whole days)",
+            h.period_days,
+        )
+        return
+    if h.start is not None:
+        last = h.start.toordinal() + math.ceil(h.periods * h.period_days)
+        if last > dt.date.max.toordinal():
+            yield Problem(
+                ("horizon", "start"),
+                f"the horizon of {h.periods} periods of {h.period_days:g} days from this date "
+                "ends after the year 9999; give an earlier start",
+                h.start.isoformat(),
+            )
+
+
+# Characters that no one-line text of a scenario may hold: controls (an Excel cell
+# refuses most of them) and the bidi and zero-width characters that make text read
+# as something else (see optimizer.safe_text).
+_TEXT_FIELDS = ("title", "currency", "quantity_unit", "description")
+
+
+def _text_problems(sc: Scenario) -> Iterator[Problem]:
+    from optimizer.safe_text import escape, has_unsafe
+
+    for name in _TEXT_FIELDS:
+        value = getattr(sc, name)
+        if value is None:
+            continue
+        # a title or description may run over lines (a YAML block scalar ends with one)
+        bad = has_unsafe(value, allow="\n\t" if name in ("title", "description") else "")
+        if bad is not None:
+            yield Problem(
+                (name,),
+                f"contains the control or invisible character {escape(bad)}; remove it",
+                value if len(value) <= 60 else value[:57] + "...",
+            )
 
 
 def _material_problems(sc: Scenario) -> Iterator[Problem]:
@@ -559,10 +608,10 @@ def _event_problems(sc: Scenario) -> Iterator[Problem]:
         )
     total = math.fsum(d.probability for d in sc.disruptions)
     if total > 1 + 1e-12:
+        shown = f"{total:.15g}"  # 1.0000001, neither 1 (:g) nor 1.0000000999999998 (repr)
         yield Problem(
             ("disruptions",),
-            f"probabilities sum to {total:.10g}, above 1 (the rest of 1 is the undisrupted case)",
-            round(total, 10),
+            f"probabilities sum to {shown}, above 1 (the rest of 1 is the undisrupted case)",
         )
 
 

@@ -19,8 +19,10 @@ PuLP's own status is not trusted (it says "Optimal" after a time limit).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import enum
+import fcntl
 import math
 import os
 import re
@@ -31,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -649,13 +651,16 @@ def kill_children() -> None:
 
 
 CBC_TMP_PREFIX = "sourcing-cbc-"  # + the pid of the process that runs CBC
+CBC_LOCK = ".lock"  # held (flock) by the process using the folder, for as long as it does
 
 
 def sweep_cbc_files(pids: Collection[int] | None = None, min_age: float = 60.0) -> None:
     """Remove CBC's temporary folders (model and solution files) left by killed processes.
 
     With `pids`: the folders of those processes (workers just killed); without:
-    those of any process that is gone, once `min_age` seconds old.
+    every folder whose lock no process holds any more (its owner is gone, however
+    it died: the kernel releases the lock), and lock-less folders of processes
+    that are gone once `min_age` seconds old.
     """
     from optimizer.interrupt import pid_alive
 
@@ -668,10 +673,74 @@ def sweep_cbc_files(pids: Collection[int] | None = None, min_age: float = 60.0) 
             pid = int(head)
             if pids is not None:
                 gone = pid in pids
+            elif (entry / CBC_LOCK).exists():
+                gone = not _locked(entry / CBC_LOCK)
             else:
                 gone = not pid_alive(pid) and now - entry.stat().st_mtime > min_age
             if gone:
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+def _locked(path: Path) -> bool:
+    """True while some process holds the lock file (its owner is alive)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return True  # gone or unreadable meanwhile: leave it alone
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # releases the lock if we got it
+    return False
+
+
+@contextlib.contextmanager
+def cbc_folder() -> Iterator[str]:
+    """A private temporary folder for CBC's files, locked while in use, removed after.
+
+    Removed by the reaper (`optimizer.reaper`) if this process is killed with
+    SIGKILL, else by the next run's `sweep_cbc_files` (the lock tells it is free).
+    """
+    from optimizer import reaper
+
+    with tempfile.TemporaryDirectory(prefix=f"{CBC_TMP_PREFIX}{os.getpid()}-") as tmp:
+        fd = os.open(Path(tmp) / CBC_LOCK, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            reaper.watch_path(tmp)
+            yield tmp
+        finally:
+            os.close(fd)
+            reaper.forget_path(tmp)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A `preexec_fn` that makes the child get SIGKILL when its parent dies (Linux).
+
+    Resolved here, in the parent, so that the child only makes the call. The
+    child also checks that its parent is still there (it may have died before
+    the call), and exits if not.
+    """
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.argtypes += [ctypes.c_ulong]
+    parent = os.getpid()
+    sigkill = int(signal.SIGKILL)
+
+    def set_signal() -> None:
+        prctl(_PR_SET_PDEATHSIG, sigkill, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return set_signal
 
 
 CBC_GRACE = 2.0  # seconds (plus a quarter of the limit) before CBC is stopped at a time limit
@@ -697,13 +766,15 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
     """Solve with CBC: MPS file in a private temporary folder, CBC in its own process group."""
     from pulp import COIN_CMD
 
+    from optimizer import reaper
+
     exe = cbc_path()
     if not os.access(exe, os.X_OK):
         raise UserError(f"CBC at {exe} is not executable; use --solver highs")
     prob = built.prob
     is_mip = bool(built.is_mip)
     sweep_cbc_files()
-    with tempfile.TemporaryDirectory(prefix=f"{CBC_TMP_PREFIX}{os.getpid()}-") as tmp:
+    with cbc_folder() as tmp:
         mps, sol, log = (str(Path(tmp) / n) for n in ("model.mps", "model.sol", "cbc.log"))
         t0 = time.perf_counter()
         pulp_names = _write_mps(built, mps)
@@ -724,18 +795,21 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
         t1 = time.perf_counter()
         with open(log, "wb") as out:
             try:
+                # Its own session (a Ctrl-C is ours to handle), and SIGKILL when we die,
+                # even by kill -9 (issue 13: CBC kept solving after its parent was gone).
                 proc = subprocess.Popen(
                     args,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,
+                    preexec_fn=_parent_death_signal(),
                 )
-            except OSError as exc:  # e.g. ENOEXEC: another architecture, or not a program
-                raise UserError(
-                    f"cannot run CBC at {exe}: {exc.strerror or exc}; use --solver highs"
-                ) from None
+            except (OSError, subprocess.SubprocessError) as exc:  # e.g. ENOEXEC: not a program
+                reason = getattr(exc, "strerror", None) or exc
+                raise UserError(f"cannot run CBC at {exe}: {reason}; use --solver highs") from None
             _RUNNING.add(proc)
+            reaper.watch_group(proc.pid)
             try:
                 code = _wait_cbc(proc, options.time_limit)
             finally:
@@ -744,6 +818,7 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
                     os.killpg(proc.pid, signal.SIGKILL)
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         proc.wait(timeout=5)  # reaped: no zombie left behind
+                reaper.forget_group(proc.pid)
         t2 = time.perf_counter()
         log_text = Path(log).read_text(errors="replace")
         if options.verbose:

@@ -68,6 +68,7 @@ class FixedPlan:
     currency: str = "USD"
     unit: str = "t"
     reserved: dict[PlanKey, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # an edited run folder, and the rows dropped from it
 
     @property
     def total_cost(self) -> float:
@@ -181,8 +182,13 @@ def scenario_figures(inventory: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFra
     return out[FIGURE_COLUMNS].reset_index(drop=True)
 
 
-def load_plan(source: Path, options: SolverOptions) -> FixedPlan:
-    """The plan of a run folder (as written by `run --out`), or of a scenario file solved now."""
+def load_plan(source: Path, options: SolverOptions, allow_edited: bool = False) -> FixedPlan:
+    """The plan of a run folder (as written by `run --out`), or of a scenario file solved now.
+
+    A run folder's plan.csv and inventory.csv must be the tables `run` wrote
+    (their hashes in summary.json), unless `allow_edited`: then rows that
+    cannot be replayed are dropped and listed in `FixedPlan.warnings`.
+    """
     if source.is_dir():
         from optimizer.run_folder import read_run
 
@@ -192,11 +198,25 @@ def load_plan(source: Path, options: SolverOptions) -> FixedPlan:
         )
         if costs.empty:
             raise UserError(f"{source}: summary.json lists no scenarios; not a run folder")
+        edits = _edits(source, run.summary, allow_edited)
         figures = scenario_figures(run.inventory, costs)
-        quantities = quantities_of(run.plan)
-        reserved = quantities_of(run.plan, "reservation")
+        rows, dropped = replayable_rows(run.plan, run.scenario, source / "plan.csv")
+        if dropped and not allow_edited:
+            more = f"\n... and {len(dropped) - 20} more" if len(dropped) > 20 else ""
+            raise UserError(
+                "\n".join(dropped[:20])
+                + f"{more}\nthese rows cannot be replayed; pass --allow-edited to drop them"
+            )
+        notes = (*edits, *_dropped_note(source / "plan.csv", dropped))
         return FixedPlan(
-            run.scenario.name, str(source), quantities, figures, run.currency, run.unit, reserved
+            run.scenario.name,
+            str(source),
+            quantities_of(rows),
+            figures,
+            run.currency,
+            run.unit,
+            quantities_of(rows, "reservation"),
+            notes,
         )
     result = run_job(Job(str(source), options))
     result.raise_if_failed()
@@ -209,6 +229,60 @@ def load_plan(source: Path, options: SolverOptions) -> FixedPlan:
     return FixedPlan(
         sc.name, str(source), quantities, figures, sc.currency, sc.quantity_unit, reserved
     )
+
+
+def _edits(source: Path, summary: dict[str, Any], allow_edited: bool) -> tuple[str, ...]:
+    """Refuse tables that are not those `run` wrote; with `allow_edited`, say so instead."""
+    from optimizer.run_folder import INVENTORY, PLAN, table_problems
+
+    problems = table_problems(source, summary, (PLAN, INVENTORY))
+    if problems and not allow_edited:
+        raise UserError(
+            "\n".join(problems)
+            + f"\nrerun `sourcing run ... --out {source}` for a plan to trust, or pass "
+            "--allow-edited to replay the tables as they are"
+        )
+    return tuple(f"{p}; replayed as it is (--allow-edited)" for p in problems)
+
+
+def replayable_rows(
+    plan: pd.DataFrame, scenario: Scenario, name: Path | str
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a plan table that the plan's own scenario can have ordered; why not the rest.
+
+    A row is dropped when its quantity is negative, its supplier or material is
+    not in the scenario (or the supplier does not offer the material), or its
+    period is outside the horizon. Returns (kept rows, one line per dropped row).
+    """
+    periods = scenario.horizon.periods
+    keep, why = [], []
+    for i, r in enumerate(plan.itertuples(index=False)):
+        sid, mid, t, q = str(r.supplier), str(r.material), int(r.period), float(r.quantity)
+        supplier = scenario.suppliers.get(sid)
+        if q < 0:
+            reason = f"negative quantity {q:g}"
+        elif supplier is None:
+            reason = f"unknown supplier {sid!r}"
+        elif mid not in scenario.materials:
+            reason = f"unknown material {mid!r}"
+        elif mid not in supplier.offers:
+            reason = f"{sid!r} does not offer {mid!r}"
+        elif not 1 <= t <= periods:
+            reason = f"period {t} outside the horizon (1-{periods})"
+        else:
+            keep.append(i)
+            continue
+        why.append(f"{name}: line {i + 2}: {reason}")
+    return plan.iloc[keep], why
+
+
+def _dropped_note(name: Path, dropped: list[str]) -> tuple[str, ...]:
+    if not dropped:
+        return ()
+    shown = "\n  ".join(dropped[:20])
+    more = f"\n  ... and {len(dropped) - 20} more" if len(dropped) > 20 else ""
+    rows = "row" if len(dropped) == 1 else "rows"
+    return (f"{name}: dropped {len(dropped)} {rows} that cannot be replayed:\n  {shown}{more}",)
 
 
 # --- the replay -------------------------------------------------------------------------
@@ -328,14 +402,17 @@ def stress(
     unders: Sequence[Path],
     options: SolverOptions | None = None,
     executor: Executor | None = None,
+    *,
+    allow_edited: bool = False,
 ) -> StressReport:
     """Replay the plan of `source` under every file of `unders` (in parallel when allowed).
 
     Raises `JobFailed` (with the failing file's exit code) when the plan cannot
-    be had or a replay fails.
+    be had or a replay fails; `UserError` when a run folder's tables are not
+    the ones `run` wrote and `allow_edited` is off.
     """
     options = options or SolverOptions()
-    plan = load_plan(source, options)
+    plan = load_plan(source, options, allow_edited)
     jobs = [UnderJob(str(path), plan.quantities, options, plan.reserved) for path in unders]
     results = (executor or Serial()).map(run_under, jobs, label="stress")
     for r in results:
@@ -409,6 +486,7 @@ def as_json(report: StressReport) -> dict[str, Any]:
             "source": report.plan.source,
             "total_cost": report.plan.total_cost,
             "scenarios": records(report.plan.figures),
+            "warnings": list(report.plan.warnings),
         },
         "under": [
             {

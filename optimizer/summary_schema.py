@@ -188,6 +188,11 @@ class RunSummary(_Model):
     shadow_prices: list[ShadowPrice]
     shadow_prices_note: str
     versions: dict[str, str]
+    table_hashes: dict[str, str] | None = Field(
+        None,
+        description="SHA-256 of plan.csv, orders.csv and inventory.csv as written "
+        "(`sha256:...`), so that `stress` can tell an edited table.",
+    )
     extra: dict[str, Any] | None = Field(
         None, description="Further results of optional steps (e.g. an out-of-sample evaluation)."
     )

@@ -3,7 +3,8 @@
     .venv/bin/python scripts/fuzz.py --cases 10000 --jobs 2
 
 Each case is a seeded mutation of a valid scenario (tests/fuzzing.py): case
-N is `RandomChooser(N)`, so `--first N --cases 1 -v` replays it. The command
+N is `RandomChooser(N)`, so `--first N --cases 1 -v` replays it. One case in
+four also writes the run folder with the workbook (`--out --excel`). The command
 line runs in-process (typer's CliRunner), in `spawn` worker processes. A case
 passes when it ends with exit 0, 2 or 3, no traceback, and an error message
 that names the file. Prints the count per exit code, the slowest cases and
@@ -54,7 +55,7 @@ def run_case(n: int) -> tuple[int, int, float, str | None]:
     from typer.testing import CliRunner
 
     from optimizer.cli import app
-    from tests.fuzzing import SEED_FILES, RandomChooser, verdict, write_case
+    from tests.fuzzing import SEED_FILES, RandomChooser, run_args, verdict, write_case
 
     if _WORKDIR is None:
         _init()
@@ -65,7 +66,7 @@ def run_case(n: int) -> tuple[int, int, float, str | None]:
     t0 = time.perf_counter()
     signal.alarm(CASE_TIMEOUT)
     try:
-        res = CliRunner().invoke(app, ["run", str(path)])
+        res = CliRunner().invoke(app, run_args(path, chooser))
     except CaseTimeout:
         return n, -1, time.perf_counter() - t0, f"timeout after {CASE_TIMEOUT} s ({seed.name})"
     finally:

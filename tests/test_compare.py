@@ -105,7 +105,8 @@ def test_cli_json_out_and_exit_codes(tmp_path: Path) -> None:
     res = runner.invoke(app, ["compare", str(CHEAP), str(BAN), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "13,200" in res.stdout and "-20.00" in res.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["kpis.csv", "report.html", "volumes.csv"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".sourcing-run", "kpis.csv", "report.html", "volumes.csv"]
     with (out / "kpis.csv").open(newline="") as fh:
         rows = {r["kpi"]: r for r in csv.DictReader(fh)}
     assert float(rows["planned unit cost: ndpr_oxide"]["cn_ban"]) == pytest.approx(150.0)

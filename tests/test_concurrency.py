@@ -96,7 +96,7 @@ def test_runs_writing_the_same_folder(tmp_path: Path, force: bool) -> None:
         for code, err in results:
             if code == 2:
                 assert str(out) in err
-                assert "use --force" in err
+                assert "add --force to replace them" in err
     same_tables(reference(tmp_path, path, "highs"), out)
     assert sorted(p.name for p in out.iterdir()) == sorted(
         p.name for p in reference(tmp_path, path, "highs").iterdir()

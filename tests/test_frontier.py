@@ -90,7 +90,8 @@ def test_cli_out_files_and_exit_codes(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert "12,600" in res.stdout and "13,000" in res.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["frontier.csv", "frontier.png"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".sourcing-run", "frontier.csv", "frontier.png"]
     assert (out / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with (out / "frontier.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))

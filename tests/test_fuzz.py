@@ -22,7 +22,15 @@ from typer.testing import CliRunner
 
 from optimizer.cli import app
 from tests.conftest import ROOT
-from tests.fuzzing import SEED_FILES, HypothesisChooser, RandomChooser, prepare, verdict, write_case
+from tests.fuzzing import (
+    SEED_FILES,
+    HypothesisChooser,
+    RandomChooser,
+    prepare,
+    run_args,
+    verdict,
+    write_case,
+)
 
 runner = CliRunner()
 
@@ -35,9 +43,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def run_in_process(path: Path) -> str | None:
+def run_in_process(path: Path, args: list[str] | None = None) -> str | None:
     """The verdict on `sourcing run PATH` (None when the outcome is right)."""
-    res = runner.invoke(app, ["run", str(path)])
+    res = runner.invoke(app, args or ["run", str(path)])
     return verdict(path, res.exit_code, res.stdout + res.stderr, res.exception)
 
 
@@ -53,7 +61,7 @@ def test_mutated_scenarios_end_cleanly(workdir: Path, data: st.DataObject) -> No
     chooser = HypothesisChooser(data)
     seed = chooser.pick(SEED_FILES)
     path = write_case(workdir, seed, chooser)
-    problem = run_in_process(path)
+    problem = run_in_process(path, run_args(path, chooser))
     assert problem is None, f"{seed.name}: {problem}\n{path.read_bytes()[:2000]!r}"
 
 
@@ -92,7 +100,7 @@ def test_mutants_through_the_real_command_line(tmp_path: Path, case: int) -> Non
     chooser = RandomChooser(case)
     path = write_case(tmp_path, chooser.pick(SEED_FILES), chooser)
     res = subprocess.run(
-        [sys.executable, "-m", "optimizer", "run", str(path)],
+        [sys.executable, "-m", "optimizer", *run_args(path, chooser)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -171,3 +179,156 @@ def test_bad_parent_files_are_bad_input(tmp_path: Path, extends: str, words: str
     assert res.exit_code == 2
     assert verdict(path, res.exit_code, res.stdout + res.stderr, res.exception) is None
     assert words in res.stderr
+
+
+# --- issue 13, point 5: input errors that were exit 1 ("a bug") -------------------------
+
+COUNTRY_CAP = (ROOT / "tests" / "cases" / "country_cap.yaml").read_text()
+
+
+def _variant(tmp_path: Path, old: str, new: str, name: str = "case.yaml") -> Path:
+    assert old in COUNTRY_CAP
+    path = tmp_path / name
+    path.write_text(COUNTRY_CAP.replace(old, new, 1))
+    return path
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+POINT_5 = {
+    # name: (old text, new text, extra args, the line's text, words of the message)
+    "5000_digit_integer": (
+        "demand: 100",
+        "demand: " + "1" * 5000,
+        [],
+        "demand:",
+        "a number of 5,000 characters",
+    ),
+    "start_at_the_end_of_the_calendar": (
+        "  periods: 1",
+        "  periods: 1000\n  start: 9999-12-01",
+        ["--out", "{out}"],
+        "start:",
+        "ends after the year 9999",
+    ),
+    "nanosecond_periods": (
+        "  periods: 1",
+        "  periods: 3\n  period_days: 1e-9",
+        [],
+        "period_days:",
+        "horizon.period_days: must be at least 1",
+    ),
+    "control_characters_in_the_title": (
+        "title: Country cap splits volume",
+        'title: "split\\a\\e[31m volume"',
+        ["--out", "{out}", "--excel"],
+        "title:",
+        "title: contains the control or invisible character \\x07",
+    ),
+    "bidi_override_in_the_unit": (
+        "horizon:",
+        'quantity_unit: "t\\u202e"\nhorizon:',
+        [],
+        "quantity_unit:",
+        "\\u202e",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POINT_5))
+def test_input_errors_are_exit_2_at_a_line(tmp_path: Path, name: str) -> None:
+    old, new, extra, marker, words = POINT_5[name]
+    path = _variant(tmp_path, old, new)
+    args = [a.replace("{out}", str(tmp_path / "out")) for a in extra]
+    res = runner.invoke(app, ["run", str(path), *args])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith(f"{path}:{_line_of(path, marker)}: "), res.stderr
+    assert words in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_math_text_in_the_currency_is_drawn_as_text(tmp_path: Path) -> None:
+    """`$...$` made matplotlib's math-text parser fail (exit 1); it is now plain text."""
+    units = 'currency: "$\\\\frac{a}{b$"\nquantity_unit: "$x$"\nhorizon:'
+    path = _variant(tmp_path, "horizon:", units)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(path), "--out", str(out), "--excel"])
+    assert res.exit_code == 0, res.output
+    frontier = runner.invoke(
+        app, ["frontier", str(path), "--shares", "1,0.6", "--out", str(tmp_path / "f")]
+    )
+    assert frontier.exit_code == 0, frontier.output
+    assert "$\\frac{a}{b$" in (out / "report.html").read_text()
+
+
+@pytest.mark.parametrize("how", ["direct", "extends"])
+def test_symbolic_link_loops_are_bad_input(tmp_path: Path, how: str) -> None:
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    path = tmp_path / "a.yaml"
+    if how == "extends":
+        path = tmp_path / "child.yaml"
+        path.write_text("name: child\nextends: a.yaml\n")
+    res = runner.invoke(app, ["run", str(path)])
+    assert res.exit_code == 2, res.output
+    where = f"{path}:2: extends: " if how == "extends" else f"{path}: "
+    assert res.stderr.startswith(where), res.stderr
+    assert "symbolic link loop" in res.stderr
+
+
+def test_unreachable_scheduler_is_bad_usage_at_once() -> None:
+    import socket
+    import time
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    res = runner.invoke(
+        app, ["run", str(ROOT / "tests" / "cases" / "country_cap.yaml"), "--scheduler",
+              f"tcp://127.0.0.1:{port}"],
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    assert res.exit_code == 2, res.output
+    assert f"--scheduler tcp://127.0.0.1:{port}: cannot reach a Dask scheduler there" in res.stderr
+    assert seconds < 10, seconds  # Dask's own timeout is 30 s
+
+
+def test_the_point_5_classes_are_in_the_fuzzer() -> None:
+    """The mutation engine produces each class of point 5 (so `make test` fuzzes them)."""
+    from tests.fuzzing import HOSTILE_VALUES, huge_number, long_list
+
+    fields = {path for path, _ in HOSTILE_VALUES}
+    assert {("horizon", "start"), ("horizon", "period_days"), ("currency",), ("title",)} <= fields
+    text = b"name: x\ndemand: 5\n"
+    numbers = {huge_number(text, RandomChooser(seed)).split(b": ")[-1] for seed in range(40)}
+    assert max(map(len, numbers)) > 5000 and b"5\n" not in numbers
+    assert long_list(text, RandomChooser(1)).count(b"1") > 10_000
+
+
+def test_a_scheduler_address_where_something_else_answers_is_bad_usage() -> None:
+    """A server that is no Dask scheduler once made Dask allocate 3 EiB (exit 1)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+
+    def answer_garbage() -> None:
+        with server:
+            for _ in range(3):  # the reachability check, then Dask's handshake
+                conn, _ = server.accept()
+                with conn:
+                    conn.sendall(b"\xff" * 64 + b"HTTP/1.0 200 OK\r\n\r\n")
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    res = runner.invoke(
+        app, ["run", str(ROOT / "tests" / "cases" / "country_cap.yaml"), "--scheduler",
+              f"tcp://127.0.0.1:{port}"],
+    )  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert "is not a Dask scheduler" in res.stderr

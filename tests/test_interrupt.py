@@ -310,3 +310,165 @@ def test_unwritable_location_is_a_clear_error() -> None:
     assert res.exit_code == 2
     assert res.stderr.startswith("/proc/run: cannot write the run folder: ")
     assert "Traceback" not in res.stderr and "internal error" not in res.stderr
+
+
+# --- kill -9 and hang-up mid-solve (issue 13) -------------------------------------------------
+
+
+def wait_gone(
+    pids: list[int], tmp: Path, seconds: float = 5.0
+) -> tuple[float, list[int], list[str]]:
+    """Wait until none of `pids` runs and TMPDIR is empty: (seconds taken, alive, files)."""
+    t0 = time.perf_counter()
+    while True:
+        left = [pid for pid in pids if alive(pid)]
+        files = leftovers(tmp / "tmp")
+        if (not left and not files) or time.perf_counter() - t0 > seconds:
+            return time.perf_counter() - t0, left, files
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGHUP])
+def test_kill_or_hangup_mid_solve_leaves_no_process_and_no_file(
+    tmp_path: Path, hard_milp: Path, sig: int, jobs: int
+) -> None:
+    """CBC ran in its own session and kept solving after a hang-up or kill -9, its model
+    file left behind; with --jobs 2 the workers and the resource tracker stayed for good."""
+    files = [str(hard_milp)]
+    if jobs == 2:
+        second = tmp_path / "hard_milp_2.yaml"
+        second.write_bytes(hard_milp.read_bytes())
+        files.append(str(second))
+    proc = sourcing(
+        "run", *files, "--jobs", str(jobs), "--solver", "cbc", "--decompose", "off",
+        "--out", str(tmp_path / "out"), tmpdir=tmp_path / "tmp",
+    )  # fmt: skip
+    wait_until_solving(proc, "cbc", tmp_path, count=jobs)
+    time.sleep(0.5)
+    tree = descendants(proc.pid)
+    assert len(tree) >= 2 * jobs  # CBC (and the workers) were there
+    t0 = time.perf_counter()
+    proc.send_signal(sig)
+    _out, err = proc.communicate(timeout=60)  # the caller's pipes close: nothing holds them
+    _, left, files_left = wait_gone(tree, tmp_path)
+    seconds = time.perf_counter() - t0
+    assert left == [] and files_left == [], (left, files_left)
+    assert seconds < 5
+    assert processes_mentioning(str(tmp_path)) == []
+    assert not (tmp_path / "out").exists()
+    if sig == signal.SIGHUP:
+        assert proc.returncode == 129
+        assert err == "stopped by SIGHUP: the solver was stopped and nothing was written\n"
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    name = signal.Signals(sig).name
+    print(f"{name} --jobs {jobs}: nothing left {seconds:.2f} s after the signal")
+
+
+def guarded(pid: int) -> bool:
+    """True once the process catches SIGHUP: `optimizer.entry` has installed its handlers."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGHUP - 1)))
+    except OSError:
+        pass
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.1, 0.3, 0.6, 1.0, 1.5, 2.5])
+def test_ctrl_c_at_any_moment_is_one_line_and_130(
+    tmp_path: Path, hard_milp: Path, delay: float
+) -> None:
+    """From the first line of sourcing's code on (imports included, which took a second or
+    two and printed a KeyboardInterrupt traceback), and with workers starting: Ctrl-C
+    reaches the whole process group, as from a terminal."""
+    second = tmp_path / "hard_milp_2.yaml"
+    second.write_bytes(hard_milp.read_bytes())
+    proc = sourcing(
+        "run", str(hard_milp), str(second), "--jobs", "2", "--solver", "cbc",
+        "--decompose", "off", "--out", str(tmp_path / "out"), tmpdir=tmp_path / "tmp",
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not guarded(proc.pid):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.001)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert len(err.splitlines()) == 1 and err.startswith("stopped by SIGINT"), err
+    assert wait_gone([], tmp_path)[2] == []  # no file left in TMPDIR
+    assert processes_mentioning(str(tmp_path)) == []
+
+
+REAPED = """
+import os, subprocess, sys, time
+from optimizer import reaper
+sleeper = subprocess.Popen(
+    ["sleep", "300"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+)
+os.makedirs(sys.argv[1] + "/model")
+reaper.watch_group(sleeper.pid)
+reaper.watch_path(sys.argv[1] + "/model")
+print(sleeper.pid, reaper.pid(), flush=True)
+time.sleep(300)
+"""
+
+
+def test_the_reaper_cleans_up_after_a_kill_9(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", REAPED, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    sleeper, reaper_pid = map(int, proc.stdout.readline().split())
+    assert alive(sleeper) and alive(reaper_pid) and (tmp_path / "model").is_dir()
+    proc.kill()
+    proc.wait()
+    seconds, left, _ = wait_gone([sleeper, reaper_pid], tmp_path)
+    assert left == []
+    assert not (tmp_path / "model").exists()
+    assert seconds < 5
+
+
+def test_the_reaper_does_nothing_after_a_normal_exit(tmp_path: Path) -> None:
+    code = REAPED.replace("time.sleep(300)", "reaper.forget_path(sys.argv[1] + '/model')")
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True
+    )
+    sleeper = int(proc.stdout.split()[0])
+    assert (tmp_path / "model").is_dir()  # forgotten: kept
+    assert alive(sleeper)  # still watched, but we said goodbye: left alone
+    os.killpg(sleeper, signal.SIGKILL)
+
+
+def test_cbc_folders_of_dead_owners_are_swept_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CBC folder whose lock no process holds is swept by the next run, whatever its age
+    or pid; one whose lock is held (a live solve, here ours) is kept."""
+    import fcntl
+    import tempfile
+
+    from optimizer.solving import CBC_LOCK, CBC_TMP_PREFIX, sweep_cbc_files
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead, live = tmp_path / f"{CBC_TMP_PREFIX}1-dead", tmp_path / f"{CBC_TMP_PREFIX}1-live"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "model.mps").write_text("NAME\n")
+        (folder / CBC_LOCK).write_text("")
+    fd = os.open(live / CBC_LOCK, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        sweep_cbc_files()
+        assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
+    finally:
+        os.close(fd)
+    sweep_cbc_files()
+    assert list(tmp_path.iterdir()) == []

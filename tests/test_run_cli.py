@@ -120,17 +120,29 @@ def test_out_folder_has_the_design_files(tmp_path: Path) -> None:
 
 
 def test_existing_folder_is_not_overwritten_without_force(tmp_path: Path) -> None:
+    """README: an existing folder is never overwritten without --force; and --force
+    replaces only a run folder sourcing wrote, never a folder of the user's files."""
     out = tmp_path / "run"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     case = str(CASES / "country_cap.yaml")
-    res = runner.invoke(app, ["run", case, "--out", str(out)])
+    for extra in ([], ["--force"]):
+        res = runner.invoke(app, ["run", case, "--out", str(out), *extra])
+        assert res.exit_code == 2
+        assert "holds files that sourcing did not write" in res.stderr
+        assert "delete" not in res.stderr and "remove" not in res.stderr
+        assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+        assert (out / "keep.txt").read_text() == "mine"
+    ours = tmp_path / "ours"
+    assert runner.invoke(app, ["run", case, "--out", str(ours)]).exit_code == 0
+    before = (ours / "summary.json").read_bytes()
+    res = runner.invoke(app, ["run", case, "--out", str(ours)])
     assert res.exit_code == 2
-    assert (out / "keep.txt").read_text() == "mine"
-    res = runner.invoke(app, ["run", case, "--out", str(out), "--force"])
+    assert "add --force to replace them" in res.stderr
+    assert (ours / "summary.json").read_bytes() == before
+    res = runner.invoke(app, ["run", case, "--out", str(ours), "--force"])
     assert res.exit_code == 0, res.output
-    assert not (out / "keep.txt").exists()
-    assert (out / "plan.csv").exists()
+    assert (ours / "plan.csv").exists() and (ours / ".sourcing-run").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sourcing-tmp-")]
 
 

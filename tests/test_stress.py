@@ -199,7 +199,7 @@ def test_cli_out_json_and_exit_codes(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     assert "13,800" in res.stdout and "9,750" in res.stdout
-    assert sorted(p.name for p in out.iterdir()) == ["regret.csv", "stress.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".sourcing-run", "regret.csv", "stress.csv"]
     with (out / "regret.csv").open(newline="") as fh:
         regret = list(csv.DictReader(fh))
     assert [(r["under"], float(r["regret"])) for r in regret] == [

@@ -1,0 +1,40 @@
+"""Entry point of `sourcing` and `python -m optimizer`: safe from the first moment.
+
+Importing the command line takes a second or two (pandas, pydantic, PuLP...);
+a Ctrl-C then used to print a KeyboardInterrupt traceback. This module needs
+only the standard library: it first installs a handler that writes one line
+and ends the process with 128 + the signal number (130 for Ctrl-C), and only
+then imports the command line, which installs its own handlers (they stop the
+solvers and workers it starts). Nothing needs cleaning up before that.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from types import FrameType
+
+_MESSAGE = ["stopped by {name}: nothing was done"]
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    name = signal.Signals(signum).name
+    try:
+        os.write(2, (_MESSAGE[0].format(name=name) + "\n").encode())
+    finally:
+        os._exit(128 + signum)
+
+
+def guard(message: str = "stopped by {name}: nothing was done") -> None:
+    """SIGINT, SIGTERM and SIGHUP end the process at once with `message` (one line)."""
+    _MESSAGE[0] = message
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
+
+
+def main() -> None:
+    """Guard, then run the command line."""
+    guard()
+    from optimizer.cli import main as cli_main
+
+    cli_main()
