@@ -39,8 +39,11 @@ from pathlib import Path
 
 import numpy as np
 
-from optimizer.parameters import Parameters
-from optimizer.solving import DEFAULT_MIP_GAP, MatrixForm, _highs_status, quiet_stdout
+from optimizer.common.native import quiet_stdout
+from optimizer.model.builder import MatrixForm
+from optimizer.model.parameters import Parameters
+from optimizer.solve.highs import _highs_status
+from optimizer.solve.status import DEFAULT_MIP_GAP
 
 INF = np.inf
 
@@ -609,8 +612,8 @@ def _generator():
 
 def _params(args: argparse.Namespace) -> Parameters:
     generate_from = _generator().generate_from
-    from optimizer.parameters import build_parameters
-    from optimizer.scenario import Scenario
+    from optimizer.model.parameters import build_parameters
+    from optimizer.schema.scenario import Scenario
 
     data = generate_from(args)
     if args.basis:
@@ -654,8 +657,8 @@ def main(argv: list[str] | None = None) -> None:
             form = direct_form(params)
             split = ""
         else:
-            from optimizer.model import build_model
-            from optimizer.solving import matrix_form
+            from optimizer.model.build import build_model
+            from optimizer.solve.pulp_matrix import matrix_form
 
             built = build_model(params)
             t1 = time.perf_counter()

@@ -44,15 +44,19 @@ def _case_file(spec: dict, folder: Path) -> Path:
 
 def measure_product(path: Path, solver: str, decompose: str, jobs: int) -> dict:
     """Every phase of `sourcing run --out` on one file."""
-    from optimizer.check import check_plan
-    from optimizer.executor import make_executor
-    from optimizer.loading import dump_yaml, load_scenario
-    from optimizer.model import build_model
-    from optimizer.parameters import build_parameters
-    from optimizer.pipeline import RunResult, run_scenario
-    from optimizer.plan import extract_plan, solution_of
-    from optimizer.report import run_files, summary, write_folder
-    from optimizer.solving import SolverOptions, solve
+    from optimizer.app.executor import make_executor
+    from optimizer.app.pipeline import RunResult, run_scenario
+    from optimizer.io.load import load_scenario
+    from optimizer.io.yaml_reader import dump_yaml
+    from optimizer.model.build import build_model
+    from optimizer.model.parameters import build_parameters
+    from optimizer.model.solution import solution_of
+    from optimizer.reports.folder import run_files, write_folder
+    from optimizer.reports.summary import summary
+    from optimizer.results.check import check_plan
+    from optimizer.results.plan import extract_plan
+    from optimizer.solve.dispatch import solve
+    from optimizer.solve.status import SolverOptions
 
     t = {}
     t0 = time.perf_counter()
@@ -103,8 +107,8 @@ def measure_product(path: Path, solver: str, decompose: str, jobs: int) -> dict:
 def measure_direct(path: Path) -> dict:
     """The same LP built directly as arrays and passed to highspy (reference)."""
     from benchmarks.direct import solve_direct
-    from optimizer.loading import load_scenario
-    from optimizer.parameters import build_parameters
+    from optimizer.io.load import load_scenario
+    from optimizer.model.parameters import build_parameters
 
     t0 = time.perf_counter()
     loaded = load_scenario(path)

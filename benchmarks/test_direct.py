@@ -20,11 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from direct import direct_form, pass_model, solve_direct
 from generate import generate
 
-from optimizer.model import build_model
-from optimizer.parameters import Parameters, build_parameters
-from optimizer.pipeline import run_scenario
-from optimizer.scenario import Scenario
-from optimizer.solving import MatrixForm, matrix_form
+from optimizer.app.pipeline import run_scenario
+from optimizer.model.build import build_model
+from optimizer.model.builder import MatrixForm
+from optimizer.model.parameters import Parameters, build_parameters
+from optimizer.schema.scenario import Scenario
+from optimizer.solve.pulp_matrix import matrix_form
 
 
 def _with(data: dict[str, Any], **policy: Any) -> dict[str, Any]:
@@ -173,7 +174,7 @@ def test_array_handoff_gives_highs_the_products_lp(case: str) -> None:
     """`pass_model` (numpy overload) leaves HiGHS with the LP the product's HighsLp gives it."""
     import highspy
 
-    from optimizer.solving import quiet_stdout
+    from optimizer.common.native import quiet_stdout
 
     form = direct_form(_params(CASES[case]))
     lp = highspy.HighsLp()  # as optimizer.solving.solve_highs fills it

@@ -19,10 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import generate  # noqa: E402
-from optimizer.model import build_model  # noqa: E402
-from optimizer.parameters import build_parameters  # noqa: E402
-from optimizer.scenario import Scenario  # noqa: E402
-from optimizer.solving import SolverOptions, solve  # noqa: E402
+from optimizer.model.build import build_model
+from optimizer.model.parameters import build_parameters
+from optimizer.schema.scenario import Scenario
+from optimizer.solve.dispatch import solve
+from optimizer.solve.status import SolverOptions
 
 MODELS: dict[str, dict[str, Any]] = {
     "MILP 12x100 (4,746 cols, 1,421 binaries)": {

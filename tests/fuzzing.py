@@ -40,7 +40,7 @@ from typing import Any, Protocol, TypeVar
 
 import yaml
 
-from optimizer.loading import parse_yaml
+from optimizer.io.yaml_reader import parse_yaml
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent

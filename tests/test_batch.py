@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.batch import Job, run_batch
-from optimizer.executor import Dask, Processes, Serial
+from optimizer.app.executor import Dask, Processes, Serial
+from optimizer.app.jobs import Job, run_batch
 from tests.conftest import CASES, ROOT
 
 FILES = [

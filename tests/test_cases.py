@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from optimizer.check import check_plan
-from optimizer.loading import load_scenario
-from optimizer.pipeline import PolicyInfeasible, run_scenario
-from optimizer.solving import SolverOptions
+from optimizer.app.pipeline import PolicyInfeasible, run_scenario
+from optimizer.io.load import load_scenario
+from optimizer.results.check import check_plan
+from optimizer.solve.status import SolverOptions
 from tests.conftest import CASES
 
 EXPECTED = yaml.safe_load((CASES / "expected.yaml").read_text())

@@ -6,11 +6,11 @@ import dataclasses
 
 import pytest
 
-from optimizer.check import check_plan
-from optimizer.loading import load_scenario
-from optimizer.pipeline import run_scenario
-from optimizer.plan import Plan
-from optimizer.solving import SolverOptions
+from optimizer.app.pipeline import run_scenario
+from optimizer.io.load import load_scenario
+from optimizer.results.check import check_plan
+from optimizer.results.plan import Plan
+from optimizer.solve.status import SolverOptions
 from tests.conftest import CASES
 
 

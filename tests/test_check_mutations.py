@@ -13,10 +13,10 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from optimizer.check import check_plan
-from optimizer.loading import load_scenario
-from optimizer.pipeline import run_scenario
-from optimizer.plan import Plan
+from optimizer.app.pipeline import run_scenario
+from optimizer.io.load import load_scenario
+from optimizer.results.check import check_plan
+from optimizer.results.plan import Plan
 from tests.conftest import CASES
 
 _SOLVED: dict[str, Plan] = {}

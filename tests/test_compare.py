@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from optimizer.analysis.compare import Comparison, compare
+from optimizer.app.executor import Processes
+from optimizer.app.pipeline import run_scenario
 from optimizer.cli import app
-from optimizer.compare import Comparison, compare
-from optimizer.executor import Processes
-from optimizer.loading import load_scenario
-from optimizer.pipeline import run_scenario
+from optimizer.io.load import load_scenario
 from tests.conftest import CASES, ROOT, SCENARIOS_2025
 
 CHEAP = CASES / "stress" / "cn_cheap.yaml"
@@ -138,7 +138,7 @@ def test_nothing_is_cut_at_any_width() -> None:
     """At 80 columns, or at 40, every figure is printed whole (one per row if need be)."""
     from rich.console import Console
 
-    from optimizer.tables import print_comparison
+    from optimizer.reports.console_analysis import print_comparison
 
     c = compare([CHEAP, BAN])
     for width in (200, 80, 40):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.generate import generate
-from optimizer.decompose import material_groups, split
-from optimizer.parameters import build_parameters
-from optimizer.pipeline import run_scenario
-from optimizer.scenario import Scenario
-from optimizer.solving import SolverOptions
+from optimizer.app.pipeline import run_scenario
+from optimizer.model.decompose import material_groups, split
+from optimizer.model.parameters import build_parameters
+from optimizer.schema.scenario import Scenario
+from optimizer.solve.status import SolverOptions
 
 CASES = [
     {"materials": 4, "suppliers": 10, "periods": 6, "events": 5, "seed": 11},

@@ -49,10 +49,10 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from optimizer.errors import InternalError
-from optimizer.pipeline import PolicyInfeasible, run_scenario
-from optimizer.scenario import Scenario
-from optimizer.solving import SolverOptions
+from optimizer.app.pipeline import PolicyInfeasible, run_scenario
+from optimizer.common.errors import InternalError
+from optimizer.schema.scenario import Scenario
+from optimizer.solve.status import SolverOptions
 
 HERE = Path(__file__).parent
 REL_TOL = 1e-6

@@ -13,9 +13,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.excel import SHEETS, write_workbook
-from optimizer.plan import COST_KEYS
-from optimizer.run_folder import read_run
+from optimizer.io.run_folder import read_run
+from optimizer.reports.excel import SHEETS, write_workbook
+from optimizer.results.plan import COST_KEYS
 from tests.conftest import CASES, SCENARIOS_2025
 
 runner = CliRunner()

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.explain import explain, relaxables, relaxed
-from optimizer.loading import load_scenario
+from optimizer.analysis.explain import explain, relaxables, relaxed
+from optimizer.io.load import load_scenario
 from tests.conftest import CASES, ROOT
 
 PAIR = """\

@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from optimizer.analysis.frontier import frontier, parse_shares, with_country_cap
 from optimizer.cli import app
-from optimizer.errors import UserError
-from optimizer.frontier import frontier, parse_shares, with_country_cap
-from optimizer.loading import load_scenario, resolved_data
-from optimizer.scenario import Scenario
-from optimizer.solving import SolverOptions
+from optimizer.common.errors import UserError
+from optimizer.io.load import load_scenario, resolved_data
+from optimizer.schema.scenario import Scenario
+from optimizer.solve.status import SolverOptions
 from tests.conftest import CASES, SCENARIOS_2025
 
 CAP = CASES / "country_cap.yaml"

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.headline import amount, answer, money
-from optimizer.html_report import runway_scenarios
-from optimizer.run_folder import read_run
+from optimizer.io.run_folder import read_run
+from optimizer.reports.headline import amount, answer, money
+from optimizer.reports.html import runway_scenarios
 from tests.conftest import CASES, SCENARIOS_2025
 
 runner = CliRunner()

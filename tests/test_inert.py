@@ -22,10 +22,17 @@ from openpyxl.styles.numbers import is_date_format
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.excel import Formats
-from optimizer.inert import csv_frame, csv_text, format_literal, needs_quote, plain, sheet_text
-from optimizer.report import csv_bytes, run_tables
-from optimizer.run_folder import read_run
+from optimizer.common.inert import (
+    csv_frame,
+    csv_text,
+    format_literal,
+    needs_quote,
+    plain,
+    sheet_text,
+)
+from optimizer.io.run_folder import read_run
+from optimizer.reports.csv_files import csv_bytes, run_tables
+from optimizer.reports.excel import Formats
 from tests.conftest import SCENARIOS, SCENARIOS_2025
 
 runner = CliRunner()
@@ -106,7 +113,7 @@ def test_numbers_stay_numbers_and_safe_tables_stay_the_same_object() -> None:
 @pytest.mark.parametrize("name", sorted(p.name for p in SCENARIOS.glob("*.yaml")))
 def test_shipped_scenarios_need_no_quote(name: str) -> None:
     """Their ids are plain, so plan.csv, orders.csv and inventory.csv keep their bytes."""
-    from optimizer.batch import Job, run_job
+    from optimizer.app.jobs import Job, run_job
 
     result = run_job(Job(str(SCENARIOS / name)))
     assert result.ok, result.message

@@ -25,9 +25,9 @@ import yaml
 from typer.testing import CliRunner
 
 from benchmarks.generate import generate
+from optimizer.common.processes import descendants
 from optimizer.cli import app
-from optimizer.interrupt import descendants
-from optimizer.report import TMP_PREFIX, sweep_stale
+from optimizer.reports.folder import TMP_PREFIX, sweep_stale
 from tests.conftest import ROOT, SCENARIOS_2025
 from tests.proc_tools import alive, leftovers, processes_mentioning, sourcing
 
@@ -132,7 +132,7 @@ DIE_AFTER = """
 import os, signal, sys
 import optimizer.report as report
 name = sys.argv[1]
-real = report._exchange if name == "exchange" else report._csv
+real = report._exchange if name == "exchange" else report.write_table
 
 def dying(*args, **kwargs):
     out = real(*args, **kwargs)
@@ -140,7 +140,7 @@ def dying(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return out
 
-setattr(report, "_exchange" if name == "exchange" else "_csv", dying)
+setattr(report, "_exchange" if name == "exchange" else "write_table", dying)
 sys.argv = ["sourcing", *sys.argv[2:]]
 from optimizer.cli import main
 main()
@@ -282,14 +282,14 @@ def test_full_disk_is_a_clear_error_and_leaves_the_old_folder(
         )
         assert first.exit_code == 0
     old = snapshot(out) if force else None
-    real = report._csv
+    real = report.write_table
 
     def full(*args: object, **kwargs: object) -> None:
         if Path(str(args[1])).name == "inventory.csv":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(report, "_csv", full)
+    monkeypatch.setattr(report, "write_table", full)
     args = ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(out)]
     res = runner.invoke(app, [*args, "--force"] if force else args)
     assert res.exit_code == 2
@@ -455,7 +455,7 @@ def test_cbc_folders_of_dead_owners_are_swept_at_once(
     import fcntl
     import tempfile
 
-    from optimizer.solving import CBC_LOCK, CBC_TMP_PREFIX, sweep_cbc_files
+    from optimizer.solve.cbc import CBC_LOCK, CBC_TMP_PREFIX, sweep_cbc_files
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead, live = tmp_path / f"{CBC_TMP_PREFIX}1-dead", tmp_path / f"{CBC_TMP_PREFIX}1-live"

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import optimizer.loading as loading
 from optimizer.cli import app
-from optimizer.loading import load_scenario
+from optimizer.io.load import load_scenario
 from scripts.large_input import scenario_text
 
 runner = CliRunner()

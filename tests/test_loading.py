@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from optimizer import loading
-from optimizer.loading import content_hash, dump_yaml, load_scenario, parse_yaml, resolved_data
+from optimizer.io.load import content_hash, load_scenario, resolved_data
+from optimizer.io.yaml_reader import dump_yaml, parse_yaml
 from tests.test_loading_helpers import MINIMAL, assert_rejected, line_of, problems, write
 
 # --- row 1: missing, unreadable, directory ----------------------------------------------

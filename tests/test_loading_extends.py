@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.loading import load_scenario, merge
+from optimizer.io.extends import merge
+from optimizer.io.load import load_scenario
 from tests.test_loading_helpers import MINIMAL, assert_rejected, line_of, problems, write
 
 BASE = """\

@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.errors import Located, ScenarioError
-from optimizer.loading import LoadedScenario, load_scenario
+from optimizer.common.errors import Located, ScenarioError
+from optimizer.io.load import LoadedScenario, load_scenario
 
 MINIMAL = """\
 name: t

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.errors import Located
-from optimizer.safe_text import UNSAFE_RE, escape
+from optimizer.common.errors import Located
+from optimizer.common.safe_text import UNSAFE_RE, escape
 from tests.conftest import CASES
 
 runner = CliRunner()

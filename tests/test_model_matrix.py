@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from benchmarks.generate import generate
-from optimizer.loading import load_scenario
-from optimizer.model import build_model
-from optimizer.parameters import build_parameters
-from optimizer.scenario import Scenario
-from optimizer.solving import matrix_form
+from optimizer.io.load import load_scenario
+from optimizer.model.build import build_model
+from optimizer.model.parameters import build_parameters
+from optimizer.schema.scenario import Scenario
+from optimizer.solve.pulp_matrix import matrix_form
 from tests.conftest import CASES, SCENARIOS_2025
 
 SYNTHETIC = [

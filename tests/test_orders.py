@@ -18,12 +18,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from optimizer.app.pipeline import run_scenario
 from optimizer.cli import app
-from optimizer.loading import load_scenario
-from optimizer.orders import ORDER_COLUMNS, order_date, order_schedule, schedule_from_table
-from optimizer.pipeline import run_scenario
-from optimizer.run_folder import read_run
-from optimizer.solving import SolverOptions
+from optimizer.io.load import load_scenario
+from optimizer.io.run_folder import read_run
+from optimizer.reports.orders import order_date, order_schedule, schedule_from_table
+from optimizer.schema.tables import ORDER_COLUMNS
+from optimizer.solve.status import SolverOptions
 from tests.conftest import CASES
 
 runner = CliRunner()

@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.report import _num
+from optimizer.reports.summary import _num
 from tests.conftest import CASES, ROOT, SCENARIOS_2025
 
 runner = CliRunner()

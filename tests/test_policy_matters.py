@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from optimizer.app.pipeline import PolicyInfeasible, run_scenario
 from optimizer.cli import app
-from optimizer.pipeline import PolicyInfeasible, run_scenario
-from optimizer.scenario import Scenario
-from optimizer.solving import SolverOptions
+from optimizer.schema.scenario import Scenario
+from optimizer.solve.status import SolverOptions
 
 runner = CliRunner()
 

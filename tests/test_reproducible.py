@@ -21,7 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.loading import dump_yaml, load_scenario
+from optimizer.io.load import load_scenario
+from optimizer.io.yaml_reader import dump_yaml
 from tests.conftest import CASES, ROOT, SCENARIOS_2025
 from tests.proc_tools import CSV_FILES
 

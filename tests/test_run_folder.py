@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.run_folder import file_hash, read_run, summary_problems
+from optimizer.io.run_folder import file_hash, read_run, summary_problems
 from tests.conftest import CASES, SCENARIOS_2025
 
 runner = CliRunner()

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 import optimizer.report as report
 from optimizer.cli import app
-from optimizer.report import TMP_PREFIX
-from optimizer.safe_output import MARKER, OutputRefused, marker_text, read_marker
+from optimizer.reports.folder import TMP_PREFIX
+from optimizer.reports.safe_output import MARKER, OutputRefused, marker_text, read_marker
 from tests.conftest import CASES
 
 runner = CliRunner()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.loading import load_scenario
-from optimizer.pipeline import RunResult, run_scenario
-from optimizer.solving import SolverOptions
+from optimizer.app.pipeline import RunResult, run_scenario
+from optimizer.io.load import load_scenario
+from optimizer.solve.status import SolverOptions
 from tests.conftest import HEAVY_SCENARIOS, ROOT, SCENARIOS
 from tests.reference import solve_reference
 
@@ -171,9 +171,9 @@ def test_every_number_in_a_shipped_file_has_its_comment() -> None:
 
 def test_readme_answers_for_december_2026() -> None:
     """The figures of the README's December 2026 answers that the table does not carry."""
-    from optimizer.orders import order_schedule
-    from optimizer.solving import SolverOptions
-    from optimizer.survive import survive
+    from optimizer.analysis.survive import survive
+    from optimizer.reports.orders import order_schedule
+    from optimizer.solve.status import SolverOptions
 
     base = solved("dec2026-baseline.yaml").plan
     schedule = order_schedule(base)

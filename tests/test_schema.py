@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from optimizer.loading import load_scenario
-from optimizer.scenario import Scenario, json_schema, per_period
+from optimizer.io.load import load_scenario
+from optimizer.schema.scenario import Scenario, json_schema, per_period
 from tests.test_loading_helpers import MINIMAL, assert_rejected, line_of, problems, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -549,7 +549,7 @@ def test_start_date_accepted(tmp_path: Path) -> None:
 
 
 def test_base_is_reserved_for_the_undisrupted_case() -> None:
-    from optimizer.scenario import Scenario
+    from optimizer.schema.scenario import Scenario
 
     data = {
         "name": "t",

@@ -6,10 +6,10 @@ import copy
 
 import pytest
 
-from optimizer.loading import load_scenario
-from optimizer.pipeline import run_scenario
-from optimizer.scenario import Scenario
-from optimizer.solving import SolverOptions
+from optimizer.app.pipeline import run_scenario
+from optimizer.io.load import load_scenario
+from optimizer.schema.scenario import Scenario
+from optimizer.solve.status import SolverOptions
 from tests.conftest import CASES
 
 

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 import optimizer.solving as solving
 from optimizer.cli import app
-from optimizer.solving import CBC_TMP_PREFIX, sweep_cbc_files
+from optimizer.solve.cbc import CBC_TMP_PREFIX, sweep_cbc_files
 from tests.conftest import CASES
 
 runner = CliRunner()

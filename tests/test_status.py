@@ -31,8 +31,9 @@ import optimizer.pipeline as pipeline
 import optimizer.solving as solving
 from benchmarks.generate import generate
 from optimizer.cli import app
-from optimizer.model import BuiltModel
-from optimizer.solving import Status, _cbc_status
+from optimizer.model.builder import BuiltModel
+from optimizer.solve.cbc import _cbc_status
+from optimizer.solve.status import Status
 from tests.conftest import CASES
 
 runner = CliRunner()
@@ -174,8 +175,8 @@ def test_infeasible_exit_3_and_nothing_written(
 
 def test_infeasible_model_leaves_no_numbers(monkeypatch: pytest.MonkeyPatch, solver: str) -> None:
     """CBC leaves numbers in the variables of an infeasible model (x=2.0): never read."""
-    from optimizer.loading import load_scenario
-    from optimizer.parameters import build_parameters
+    from optimizer.io.load import load_scenario
+    from optimizer.model.parameters import build_parameters
 
     build = _impossible_row(pipeline.build_model)
     built = build(build_parameters(load_scenario(CASES / "min_order.yaml").scenario))

@@ -24,14 +24,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from optimizer.check import check_plan
+from optimizer.analysis.stress import figures_table, plan_array, regret_table, stress
+from optimizer.app.executor import Processes
+from optimizer.app.pipeline import replay_plan
 from optimizer.cli import app
-from optimizer.executor import Processes
-from optimizer.loading import load_scenario
-from optimizer.model import build_replay
-from optimizer.parameters import build_parameters
-from optimizer.solving import SolverOptions
-from optimizer.stress import figures_table, plan_array, regret_table, replay_plan, stress
+from optimizer.io.load import load_scenario
+from optimizer.model.build import build_replay
+from optimizer.model.parameters import build_parameters
+from optimizer.results.check import check_plan
+from optimizer.solve.status import SolverOptions
 from tests.conftest import CASES
 
 HERE = CASES / "stress"

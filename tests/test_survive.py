@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from optimizer.analysis.survive import nodes_of, survive, time_to_survive, wide
 from optimizer.cli import app
-from optimizer.loading import load_scenario
-from optimizer.survive import nodes_of, survive, time_to_survive, wide
+from optimizer.io.load import load_scenario
 from tests.conftest import CASES
 
 runner = CliRunner()
@@ -31,7 +31,7 @@ def test_nodes_are_the_plan_every_supplier_and_every_country() -> None:
 
 
 def test_time_to_survive_by_hand(solver: str) -> None:
-    from optimizer.solving import SolverOptions
+    from optimizer.solve.status import SolverOptions
 
     report = survive(CASE, SolverOptions(solver=solver))
     table = report.table.set_index("node")

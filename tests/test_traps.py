@@ -12,7 +12,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.loading import load_scenario
+from optimizer.io.load import load_scenario
 
 runner = CliRunner()
 

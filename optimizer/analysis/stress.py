@@ -1,0 +1,465 @@
+"""A fixed plan under other scenarios: `sourcing stress` (DESIGN §5).
+
+The plan x and its reservations r (supplier, material, period -> quantity)
+come from a run folder (plan.csv, with the run's own figures from summary.json
+and inventory.csv) or from a scenario file, which is solved first. They are
+held fixed and replayed in every scenario w of each OTHER file
+(`optimizer.model.build_replay`): planned volume arrives as
+`x_eff = min(x, capacity)` from OTHER's earliest arrival period on, at OTHER's
+prices, availability and delays; what is missing is bought spot or called
+from the reservations (in every scenario, w0 included) or goes short. The
+plan's own terms F are those of OTHER's demand and targets. The replay is
+checked like every plan (`check_plan(replay=True)`).
+
+Per scenario of OTHER this reports the cost, the planned volume delivered,
+spot volume, shortage and the lowest service level over materials, next to
+the plan's own figures; the policy caps of OTHER that the plan breaks (which
+cap, which material, by how much, and the field that sets it); and the
+regret: the replayed total (F + expected) cost minus that of OTHER's own
+optimal plan (OTHER re-solved), and when OTHER optimises CVaR also the regret
+on OTHER's objective (total cost plus the CVaR term). The regret can be
+negative when the plan breaks OTHER's caps or buys spot in w0, which OTHER's
+own plan may not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.app.executor import Executor, Serial
+from optimizer.app.jobs import Job, JobFailed, run_job
+from optimizer.app.pipeline import replay_plan
+from optimizer.common.errors import ScenarioError, UserError
+from optimizer.io.load import LoadedScenario, load_scenario
+from optimizer.model.parameters import PlanKey
+from optimizer.results.check import Breach, policy_breaches
+from optimizer.results.plan import PLAN_KEYS, Plan
+from optimizer.results.risk import cvar_of
+from optimizer.schema.scenario import Scenario
+from optimizer.solve.status import SolverOptions
+
+EXPECTED = "expected"  # the probability-weighted row of a figures table
+
+FIGURE_COLUMNS = [
+    "scenario",
+    "probability",
+    "cost",
+    "planned_delivered",
+    "spot",
+    "shortage",
+    "service_level",
+]
+
+
+@dataclass(frozen=True)
+class FixedPlan:
+    """The plan to replay: what it orders, and its own figures in its own run."""
+
+    name: str  # the plan's scenario name
+    source: str  # run folder or scenario file
+    quantities: dict[PlanKey, float]
+    figures: pd.DataFrame  # FIGURE_COLUMNS, one row per own scenario plus "expected"
+    currency: str = "USD"
+    unit: str = "t"
+    reserved: dict[PlanKey, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # an edited run folder, and the rows dropped from it
+
+    @property
+    def total_cost(self) -> float:
+        """Fixed plus expected cost of the plan in its own run."""
+        return float(self.figures.set_index("scenario").loc[EXPECTED, "cost"])
+
+
+@dataclass
+class UnderResult:
+    """The plan replayed under one OTHER file, and OTHER's own optimum."""
+
+    path: str
+    exit_code: int = 0
+    message: str = ""
+    scenario: str = ""  # OTHER's name
+    figures: pd.DataFrame | None = None  # FIGURE_COLUMNS per scenario of OTHER + "expected"
+    replayed_cost: float = float("nan")  # F + expected cost of the replay
+    optimal_cost: float | None = None  # F + expected cost of OTHER's own plan
+    note: str = ""  # why there is no optimum, or plan volume OTHER does not offer
+    replay: Plan | None = None
+    breaches: list[Breach] = field(default_factory=list)  # OTHER's caps the plan breaks
+    breach_lines: list[str] = field(default_factory=list)  # the same, with file and line
+    objective_kind: str = "expected"  # what OTHER optimises: expected or cvar
+    replayed_objective: float | None = None  # with cvar: total + the CVaR term of the replay
+    optimal_objective: float | None = None  # with cvar: OTHER's own objective
+
+    @property
+    def regret(self) -> float | None:
+        """Replayed total cost minus OTHER's optimal total cost."""
+        return None if self.optimal_cost is None else self.replayed_cost - self.optimal_cost
+
+    @property
+    def objective_regret(self) -> float | None:
+        """With cvar: replayed objective minus OTHER's optimal objective."""
+        if self.replayed_objective is None or self.optimal_objective is None:
+            return None
+        return self.replayed_objective - self.optimal_objective
+
+
+@dataclass
+class StressReport:
+    """A plan and its replays under each OTHER file, in the order given."""
+
+    plan: FixedPlan
+    unders: list[UnderResult] = field(default_factory=list)
+
+
+def quantities_of(orders: pd.DataFrame, kind: str = "order") -> dict[PlanKey, float]:
+    """Planned quantities (or with kind "reservation", reserved capacity) from a plan table
+    (plan.csv, `Plan.orders` or `Plan.reservations`)."""
+    out: dict[PlanKey, float] = {}
+    if "kind" in orders.columns:
+        orders = orders[orders["kind"].astype(str) == kind]
+    elif kind != "order":
+        return out
+    for r in orders.itertuples(index=False):
+        key = (str(r.supplier), str(r.material), int(r.period))
+        out[key] = out.get(key, 0.0) + float(r.quantity)
+    return out
+
+
+def scenario_figures(inventory: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario: cost, planned volume delivered, spot, shortage and service level.
+
+    `inventory` has scenario, material, arrivals (planned `a*x` plus inbound),
+    inbound, spot, demand and shortage per period (inventory.csv); `costs` has
+    scenario, probability and cost (fixed + C[w]). The service level is the
+    lowest over materials of 1 - shortage / demand. A last row "expected"
+    weighs every figure by probability (its service level per material from the
+    expected shortage).
+    """
+    inv = inventory.assign(
+        planned_delivered=inventory["arrivals"].astype(float) - inventory["inbound"].astype(float)
+    )
+    keys = ["planned_delivered", "spot", "shortage", "demand"]
+    per_material = inv.groupby(["scenario", "material"], sort=False)[keys].sum()
+    per_material = per_material.astype(float)
+    level = 1.0 - per_material["shortage"] / per_material["demand"].where(
+        per_material["demand"] > 0
+    )
+    per_material["service_level"] = level.fillna(1.0)
+    totals = per_material.groupby(level="scenario", sort=False).agg(
+        planned_delivered=("planned_delivered", "sum"),
+        spot=("spot", "sum"),
+        shortage=("shortage", "sum"),
+        service_level=("service_level", "min"),
+    )
+    rows = costs[["scenario", "probability", "cost"]].astype({"scenario": str}).copy()
+    rows = rows.merge(totals, left_on="scenario", right_index=True, how="left")
+    probs = rows["probability"].astype(float).to_numpy()
+    expected: dict[str, Any] = {"scenario": EXPECTED, "probability": float(probs.sum())}
+    for key in ("cost", "planned_delivered", "spot", "shortage"):
+        expected[key] = float(probs @ rows[key].astype(float).to_numpy())
+    weights = dict(zip(rows["scenario"], probs, strict=True))
+    by_material = per_material.reset_index()
+    by_material["p"] = by_material["scenario"].map(weights).fillna(0.0)
+    grouped = (
+        by_material.assign(
+            short_p=by_material["shortage"] * by_material["p"],
+            demand_p=by_material["demand"] * by_material["p"],
+        )
+        .groupby("material")[["short_p", "demand_p"]]
+        .sum()
+    )
+    levels = 1.0 - grouped["short_p"] / grouped["demand_p"].where(grouped["demand_p"] > 0)
+    expected["service_level"] = float(levels.fillna(1.0).min()) if len(levels) else 1.0
+    out = pd.concat([rows, pd.DataFrame([expected])], ignore_index=True)
+    return out[FIGURE_COLUMNS].reset_index(drop=True)
+
+
+def load_plan(source: Path, options: SolverOptions, allow_edited: bool = False) -> FixedPlan:
+    """The plan of a run folder (as written by `run --out`), or of a scenario file solved now.
+
+    A run folder's plan.csv and inventory.csv must be the tables `run` wrote
+    (their hashes in summary.json), unless `allow_edited`: then rows that
+    cannot be replayed are dropped and listed in `FixedPlan.warnings`.
+    """
+    if source.is_dir():
+        from optimizer.io.run_folder import read_run
+
+        run = read_run(source)
+        costs = pd.DataFrame(run.summary.get("scenarios") or []).rename(
+            columns={"name": "scenario"}
+        )
+        if costs.empty:
+            raise UserError(f"{source}: summary.json lists no scenarios; not a run folder")
+        edits = _edits(source, run.summary, allow_edited)
+        figures = scenario_figures(run.inventory, costs)
+        rows, dropped = replayable_rows(run.plan, run.scenario, source / "plan.csv")
+        if dropped and not allow_edited:
+            more = f"\n... and {len(dropped) - 20} more" if len(dropped) > 20 else ""
+            raise UserError(
+                "\n".join(dropped[:20])
+                + f"{more}\nthese rows cannot be replayed; pass --allow-edited to drop them"
+            )
+        notes = (*edits, *_dropped_note(source / "plan.csv", dropped))
+        return FixedPlan(
+            run.scenario.name,
+            str(source),
+            quantities_of(rows),
+            figures,
+            run.currency,
+            run.unit,
+            quantities_of(rows, "reservation"),
+            notes,
+        )
+    result = run_job(Job(str(source), options))
+    result.raise_if_failed()
+    assert result.run is not None
+    plan = result.run.plan
+    figures = scenario_figures(plan.inventory, plan.scenarios)
+    sc = plan.scenario
+    quantities = quantities_of(plan.orders)
+    reserved = quantities_of(plan.reservations) if not plan.reservations.empty else {}
+    return FixedPlan(
+        sc.name, str(source), quantities, figures, sc.currency, sc.quantity_unit, reserved
+    )
+
+
+def _edits(source: Path, summary: dict[str, Any], allow_edited: bool) -> tuple[str, ...]:
+    """Refuse tables that are not those `run` wrote; with `allow_edited`, say so instead."""
+    from optimizer.io.run_folder import INVENTORY, PLAN, table_problems
+
+    problems = table_problems(source, summary, (PLAN, INVENTORY))
+    if problems and not allow_edited:
+        raise UserError(
+            "\n".join(problems)
+            + f"\nrerun `sourcing run ... --out {source}` for a plan to trust, or pass "
+            "--allow-edited to replay the tables as they are"
+        )
+    return tuple(f"{p}; replayed as it is (--allow-edited)" for p in problems)
+
+
+def replayable_rows(
+    plan: pd.DataFrame, scenario: Scenario, name: Path | str
+) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a plan table that the plan's own scenario can have ordered; why not the rest.
+
+    A row is dropped when its quantity is negative, its supplier or material is
+    not in the scenario (or the supplier does not offer the material), or its
+    period is outside the horizon. Returns (kept rows, one line per dropped row).
+    """
+    periods = scenario.horizon.periods
+    keep, why = [], []
+    for i, r in enumerate(plan.itertuples(index=False)):
+        sid, mid, t, q = str(r.supplier), str(r.material), int(r.period), float(r.quantity)
+        supplier = scenario.suppliers.get(sid)
+        if q < 0:
+            reason = f"negative quantity {q:g}"
+        elif supplier is None:
+            reason = f"unknown supplier {sid!r}"
+        elif mid not in scenario.materials:
+            reason = f"unknown material {mid!r}"
+        elif mid not in supplier.offers:
+            reason = f"{sid!r} does not offer {mid!r}"
+        elif not 1 <= t <= periods:
+            reason = f"period {t} outside the horizon (1-{periods})"
+        else:
+            keep.append(i)
+            continue
+        why.append(f"{name}: line {i + 2}: {reason}")
+    return plan.iloc[keep], why
+
+
+def _dropped_note(name: Path, dropped: list[str]) -> tuple[str, ...]:
+    if not dropped:
+        return ()
+    shown = "\n  ".join(dropped[:20])
+    more = f"\n  ... and {len(dropped) - 20} more" if len(dropped) > 20 else ""
+    rows = "row" if len(dropped) == 1 else "rows"
+    return (f"{name}: dropped {len(dropped)} {rows} that cannot be replayed:\n  {shown}{more}",)
+
+
+
+
+@dataclass(frozen=True)
+class UnderJob:
+    """Replay a plan under one OTHER file and re-solve OTHER (one executor item)."""
+
+    path: str
+    quantities: dict[PlanKey, float]
+    options: SolverOptions
+    reserved: dict[PlanKey, float] = field(default_factory=dict)
+
+
+def run_under(job: UnderJob) -> UnderResult:
+    """Replay and re-solve one OTHER file; never raises (failures come back as exit codes)."""
+    out = UnderResult(job.path)
+    try:
+        loaded = load_scenario(job.path)
+        scenario = loaded.scenario
+        plan, lost = replay_plan(scenario, job.quantities, job.options, job.reserved)
+    except ScenarioError as exc:  # every problem already names its file and line
+        out.exit_code, out.message = exc.exit_code, str(exc)
+        return out
+    except UserError as exc:
+        out.exit_code, out.message = exc.exit_code, f"{job.path}: {exc}"
+        return out
+    except Exception as exc:  # a bug: report it with exit 1
+        out.exit_code = int(getattr(exc, "exit_code", 1))
+        out.message = f"{job.path}: internal error: {type(exc).__name__}: {exc}"
+        return out
+    out.scenario = scenario.name
+    out.replay = plan
+    out.figures = scenario_figures(plan.inventory, plan.scenarios)
+    out.replayed_cost = plan.total_cost
+    replayed = {
+        (str(r.supplier), str(r.material), int(r.period)): float(r.quantity)
+        for r in plan.orders.itertuples(index=False)
+    }
+    out.breaches = policy_breaches(scenario, replayed)
+    out.breach_lines = [_located(loaded, b) for b in out.breaches]
+    objective = scenario.objective
+    out.objective_kind = objective.risk_measure
+    if objective.risk_measure == "cvar" and plan.cvar is not None:
+        probs = plan.scenarios["probability"].to_numpy(dtype=float)
+        own_costs = plan.scenarios["cost"].to_numpy(dtype=float) - _plan_part(plan)
+        tail = cvar_of(own_costs, probs, objective.cvar_alpha)["cvar"]
+        out.replayed_objective = plan.total_cost + objective.cvar_weight * tail
+    if lost > 0:
+        unit = scenario.quantity_unit
+        out.note = f"{lost:g} {unit} of the planned volume is not offered in {scenario.name}"
+    own = run_job(Job(job.path, job.options))
+    if own.ok:
+        assert own.doc is not None
+        out.optimal_cost = float(own.doc["total_cost"])
+        if out.replayed_objective is not None:
+            out.optimal_objective = float(own.doc["objective"])
+    else:
+        note = f"no optimum of {scenario.name} to compare with (exit {own.exit_code}): "
+        out.note = "; ".join(filter(None, [out.note, note + own.message]))
+    return out
+
+
+def stress(
+    source: Path,
+    unders: Sequence[Path],
+    options: SolverOptions | None = None,
+    executor: Executor | None = None,
+    *,
+    allow_edited: bool = False,
+) -> StressReport:
+    """Replay the plan of `source` under every file of `unders` (in parallel when allowed).
+
+    Raises `JobFailed` (with the failing file's exit code) when the plan cannot
+    be had or a replay fails; `UserError` when a run folder's tables are not
+    the ones `run` wrote and `allow_edited` is off.
+    """
+    options = options or SolverOptions()
+    plan = load_plan(source, options, allow_edited)
+    jobs = [UnderJob(str(path), plan.quantities, options, plan.reserved) for path in unders]
+    results = (executor or Serial()).map(run_under, jobs, label="stress")
+    for r in results:
+        if r.exit_code:
+            raise JobFailed(r.message, r.exit_code)
+    return StressReport(plan, results)
+
+
+def _plan_part(plan: Plan) -> float:
+    """F of a plan: the part of each scenario's reported cost that is the plan's own."""
+    return float(sum(plan.costs[k] for k in PLAN_KEYS))
+
+
+def _located(loaded: LoadedScenario, breach: Breach) -> str:
+    """A broken cap as `file:line: field: message`."""
+    file, line = loaded.locate(breach.path)
+    where = f"{file}:{line}" if line else file
+    return f"{where}: {'.'.join(breach.path)}: the plan breaks it: {breach}"
+
+
+def figures_table(report: StressReport) -> pd.DataFrame:
+    """Every scenario's figures, the plan's own first: `run` names the plan or OTHER."""
+    frames = [report.plan.figures.assign(run=f"{report.plan.name} (own)")]
+    for u in report.unders:
+        assert u.figures is not None
+        frames.append(u.figures.assign(run=u.scenario))
+    table = pd.concat(frames, ignore_index=True)
+    return table[["run", *FIGURE_COLUMNS]]
+
+
+def regret_table(report: StressReport) -> pd.DataFrame:
+    """Per OTHER file: the replayed and optimal fixed + expected cost and the regret."""
+    rows = []
+    for u in report.unders:
+        assert u.figures is not None
+        exp = u.figures.set_index("scenario").loc[EXPECTED]
+        rows.append(
+            {
+                "under": u.scenario,
+                "file": u.path,
+                "plan_cost": report.plan.total_cost,
+                "replayed_cost": u.replayed_cost,
+                "optimal_cost": u.optimal_cost,
+                "regret": u.regret,
+                "objective_regret": u.objective_regret,
+                "caps_broken": len(u.breaches),
+                "expected_spot": float(exp["spot"]),
+                "expected_shortage": float(exp["shortage"]),
+                "service_level": float(exp["service_level"]),
+                "note": u.note,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def as_json(report: StressReport) -> dict[str, Any]:
+    """The report as a JSON document: the plan's own figures, then each replay."""
+
+    def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+        return [
+            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in rec.items()}
+            for rec in df.to_dict(orient="records")
+        ]
+
+    return {
+        "plan": {
+            "scenario": report.plan.name,
+            "source": report.plan.source,
+            "total_cost": report.plan.total_cost,
+            "scenarios": records(report.plan.figures),
+            "warnings": list(report.plan.warnings),
+        },
+        "under": [
+            {
+                "scenario": u.scenario,
+                "file": u.path,
+                "replayed_cost": u.replayed_cost,
+                "optimal_cost": u.optimal_cost,
+                "regret": u.regret,
+                "objective": u.objective_kind,
+                "replayed_objective": u.replayed_objective,
+                "optimal_objective": u.optimal_objective,
+                "objective_regret": u.objective_regret,
+                "costs": dict(u.replay.costs) if u.replay is not None else {},
+                "cvar": u.replay.cvar if u.replay is not None else None,
+                "caps_broken": [
+                    {
+                        "policy": b.policy,
+                        "material": b.material,
+                        "subject": b.subject,
+                        "period": b.period,
+                        "limit": b.limit,
+                        "actual": b.actual,
+                        "field": ".".join(b.path),
+                        "where": line,
+                    }
+                    for b, line in zip(u.breaches, u.breach_lines, strict=True)
+                ],
+                "note": u.note,
+                "scenarios": records(u.figures) if u.figures is not None else [],
+            }
+            for u in report.unders
+        ],
+    }

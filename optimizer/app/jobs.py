@@ -1,0 +1,151 @@
+"""Solving scenario files as jobs: one, or many in parallel through an executor.
+
+A job loads its file, solves it and builds its summary; it never raises: a
+failure comes back as an exit code and the message the user should read
+(with file and line for invalid files and infeasible policies), so that a
+batch reports every file, and so that results cross process and machine
+boundaries as plain data.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optimizer.app.executor import Executor, Serial, make_executor
+from optimizer.app.pipeline import PolicyInfeasible, RunResult, run_scenario
+from optimizer.app.versions import versions
+from optimizer.common.errors import InfeasiblePolicy, Located, ScenarioError, UserError
+from optimizer.io.load import LoadedScenario, load_scenario
+from optimizer.io.yaml_reader import dump_yaml
+from optimizer.reports.csv_files import table_hashes
+from optimizer.reports.summary import summary
+from optimizer.solve.status import SolverOptions
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scenario file to solve, and how."""
+
+    path: str
+    options: SolverOptions = field(default_factory=SolverOptions)
+    decompose: str = "auto"
+    part_jobs: int = 1  # worker processes for the parts of this one model
+
+
+@dataclass
+class JobResult:
+    """What a job produced: a checked plan and its summary, or an exit code and message."""
+
+    path: str
+    exit_code: int
+    message: str = ""
+    doc: dict[str, Any] | None = None
+    run: RunResult | None = None
+    resolved_yaml: str | None = None
+    seconds: float = 0.0
+    warnings: tuple[str, ...] = ()  # file:line: path: message, for stderr
+    inputs: list[str] = field(default_factory=list)  # the file and its `extends` chain
+
+    @property
+    def ok(self) -> bool:
+        """True when a plan was found."""
+        return self.exit_code == 0
+
+    def raise_if_failed(self) -> None:
+        """Raise the failure again as the user error it was (its message and exit code)."""
+        if not self.ok:
+            raise JobFailed(self.message, self.exit_code)
+
+
+class JobFailed(UserError):
+    """A job of a batch failed; carries the job's exit code (2, 3, 4 or 1)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def __reduce__(self) -> tuple[type[JobFailed], tuple[str, int]]:
+        return JobFailed, (str(self), self.exit_code)
+
+
+def locate_conflicts(
+    loaded: LoadedScenario, exc: PolicyInfeasible, options: SolverOptions | None = None
+) -> str:
+    """Name the file and line of each policy that makes the scenario infeasible.
+
+    Best: the smallest set of policies whose removal makes it feasible
+    (`optimizer.explain`); else the conflicts found before solving.
+    """
+    from optimizer.analysis.explain import explain_loaded
+
+    try:
+        lines = explain_loaded(loaded, exc.conflicts, options)
+    except (UserError, ValueError, RuntimeError):  # the explanation is a bonus, never a failure
+        lines = []
+    if lines:
+        return "\n".join(lines)
+    if not exc.conflicts:
+        return f"{loaded.path}: {exc}"
+    from optimizer.io.messages import dotted_path
+
+    lines = []
+    for c in exc.conflicts:
+        path = c.paths[0]
+        file, line = loaded.locate(path)
+        message = f"infeasible policy for {c.material}: {c.message}"
+        lines.append(str(Located(file, line, dotted_path(path), message)))
+    return "\n".join(lines)
+
+
+def run_job(job: Job) -> JobResult:
+    """Load, solve and summarize one scenario file; never raises."""
+    t0 = time.perf_counter()
+    loaded = None
+    try:
+        loaded = load_scenario(job.path)
+        run = run_scenario(
+            loaded.scenario,
+            job.options,
+            decompose=job.decompose,
+            executor=make_executor(job.part_jobs),
+        )
+        doc = summary(
+            run, file=job.path, content_hash=loaded.content_hash(), versions=versions()
+        )
+        doc["table_hashes"] = table_hashes(run.plan)  # checked by `stress` (issue 13)
+        resolved = dump_yaml(loaded.resolved_data())
+        warnings = tuple(f"warning: {w}" for w in loaded.warnings)
+        result = JobResult(
+            job.path, 0, "", doc, run, resolved, time.perf_counter() - t0, warnings
+        )
+        result.inputs = [str(p) for p in loaded.input_files]
+        return result
+    except PolicyInfeasible as exc:
+        message = locate_conflicts(loaded, exc, job.options) if loaded is not None else str(exc)
+        return JobResult(job.path, InfeasiblePolicy.exit_code, message)
+    except ScenarioError as exc:  # every problem already names its file and line
+        return JobResult(job.path, exc.exit_code, str(exc))
+    except UserError as exc:  # no plan in time, solver unavailable, ...: name the file
+        return JobResult(job.path, exc.exit_code, f"{job.path}: {exc}")
+    except Exception as exc:  # a bug: report it, keep the batch going
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return JobResult(
+            job.path,
+            getattr(exc, "exit_code", 1),
+            f"{job.path}: internal error: {detail}",
+        )
+
+
+def run_batch(jobs: list[Job], executor: Executor | None = None) -> list[JobResult]:
+    """Run every job (in parallel when the executor allows); results in input order."""
+    executor = executor or Serial()
+    return executor.map(run_job, jobs, label="scenarios")
+
+
+def out_folder(out: Path, path: str, several: bool) -> Path:
+    """Where a job's files go: `out` itself, or `out/<file stem>` for several files."""
+    return out / Path(path).stem if several else out

@@ -1,0 +1,227 @@
+"""Readable tables of compare, stress and frontier (rich), for the command line.
+
+Each function takes the library's result and a console; numbers are
+formatted for people (money to the unit, shares in %, volumes to 0.01).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from optimizer.analysis.compare import Comparison, format_delta, format_value, objective_text
+from optimizer.analysis.frontier import FrontierPoint
+from optimizer.analysis.stress import StressReport, figures_table, regret_table
+from optimizer.analysis.survive import SurviveReport, wide
+
+
+def _money(v: Any) -> str:
+    return "-" if v is None or pd.isna(v) else f"{float(v):,.0f}"
+
+
+def _pct(v: Any) -> str:
+    return "-" if v is None or pd.isna(v) else f"{100 * float(v):.1f}%"
+
+
+def _qty(v: Any) -> str:
+    return "-" if v is None or pd.isna(v) else f"{float(v):,.2f}"
+
+
+def _fits(table: Table, console: Console) -> bool:
+    """Whether a table fits the console's width at its natural width (nothing folded)."""
+    wide = console.options.update(width=100_000, max_width=100_000)
+    return console.measure(table, options=wide).maximum <= console.width
+
+
+def print_comparison(c: Comparison, console: Console) -> None:
+    """The KPI table and the volume table, a column per plan; when the plans do not fit
+    the width side by side, one figure per row (nothing is ever cut)."""
+    kpis = Table(title=f"Plans compared ({c.currency}, {c.unit})", title_justify="left")
+    kpis.add_column("figure", overflow="fold")
+    kpis.add_column("unit", overflow="fold")
+    for label in c.labels:
+        kpis.add_column(label, justify="right", no_wrap=True, overflow="fold")
+    records = c.kpis.to_dict(orient="records")
+    kpis.add_row("optimises", "", *[objective_text(d) for d in c.docs])
+    for r in records:
+        values = [format_value(r[label], r["unit"], c.currency) for label in c.labels]
+        kpis.add_row(r["kpi"], r["unit"], *values)
+    if _fits(kpis, console):
+        console.print(kpis)
+    else:
+        long = Table(title=f"Plans compared ({c.currency}, {c.unit})", title_justify="left")
+        for col in ("figure", "unit", "plan", "value"):
+            right = col == "value"
+            justify = "right" if right else "left"
+            long.add_column(col, justify=justify, overflow="fold", no_wrap=right)
+        for label, d in zip(c.labels, c.docs, strict=True):
+            long.add_row("optimises", "", label, objective_text(d))
+        for r in records:
+            for label in c.labels:
+                value = format_value(r[label], r["unit"], c.currency)
+                long.add_row(r["kpi"], r["unit"], label, value)
+        console.print(long)
+    vols = Table(title=f"Planned volume by supplier and material ({c.unit})", title_justify="left")
+    keys = ("supplier", "material", "country")
+    columns = [col for col in c.volumes.columns if col not in keys]
+    for col in (*keys, *columns):
+        justify = "left" if col in keys else "right"
+        vols.add_column(col, justify=justify, no_wrap=col not in keys, overflow="fold")
+    rows = c.volumes.to_dict(orient="records")
+    for r in rows:
+        cells = [format_delta(r[col]) if " - " in col else _qty(r[col]) for col in columns]
+        vols.add_row(str(r["supplier"]), str(r["material"]), str(r["country"]), *cells)
+    if _fits(vols, console):
+        console.print(vols)
+        return
+    long = Table(title=f"Planned volume by supplier and material ({c.unit})", title_justify="left")
+    for col in ("supplier", "material", "country", "plan", "volume"):
+        right = col == "volume"
+        long.add_column(col, justify="right" if right else "left", overflow="fold", no_wrap=right)
+    for r in rows:
+        for col in columns:
+            value = format_delta(r[col]) if " - " in col else _qty(r[col])
+            long.add_row(str(r["supplier"]), str(r["material"]), str(r["country"]), col, value)
+    console.print(long)
+
+
+def print_stress(report: StressReport, currency: str, console: Console) -> None:
+    """Per scenario: the plan's own run, then each replay; then the regret per file."""
+    t = Table(
+        title=f"Plan {report.plan.name} in its own run and replayed ({currency})",
+        title_justify="left",
+    )
+    for col in (
+        "run",
+        "scenario",
+        "probability",
+        "cost",
+        "planned delivered",
+        "spot",
+        "shortage",
+        "service level",
+    ):
+        left = col in ("run", "scenario")
+        t.add_column(col, justify="left" if left else "right", overflow="fold")
+    for r in figures_table(report).to_dict(orient="records"):
+        t.add_row(
+            str(r["run"]),
+            str(r["scenario"]),
+            f"{float(r['probability']):.3f}",
+            _money(r["cost"]),
+            _qty(r["planned_delivered"]),
+            _qty(r["spot"]),
+            _qty(r["shortage"]),
+            _pct(r["service_level"]),
+            style="bold" if r["scenario"] == "expected" else None,
+        )
+    console.print(t)
+    g = Table(title=f"Regret ({currency})", title_justify="left")
+    for col in (
+        "under",
+        "plan's own cost",
+        "replayed cost",
+        "optimal cost there",
+        "regret",
+        "regret on its objective",
+        "caps broken",
+    ):
+        g.add_column(col, justify="left" if col == "under" else "right", overflow="fold")
+    notes = []
+    for r in regret_table(report).to_dict(orient="records"):
+        g.add_row(
+            str(r["under"]),
+            _money(r["plan_cost"]),
+            _money(r["replayed_cost"]),
+            _money(r["optimal_cost"]),
+            _money(r["regret"]),
+            _money(r["objective_regret"]),
+            str(r["caps_broken"]),
+        )
+        if r["note"]:
+            notes.append(f"{r['under']}: {r['note']}")
+    g.caption = (
+        "regret = replayed cost (spend + penalties) - that of the scenario's own optimal plan; "
+        "on its objective: with CVaR, the tail term included"
+    )
+    console.print(g)
+    for u in report.unders:
+        for line in u.breach_lines:
+            notes.append(line)
+    for note in notes:
+        console.print(note, markup=False)
+
+
+def print_frontier(
+    points: list[FrontierPoint], country: str, currency: str, unit: str, console: Console
+) -> None:
+    """One row per cap: status, cost, shortage, average risk and the actual share."""
+    t = Table(title=f"Cost of capping {country}'s share ({currency})", title_justify="left")
+    for col in (
+        f"cap on {country}",
+        "status",
+        "total cost",
+        f"exp. shortage ({unit})",
+        "avg risk",
+        f"{country} share",
+        "largest per material",
+    ):
+        t.add_column(col, justify="left" if col == "status" else "right", overflow="fold")
+    for p in points:
+        t.add_row(
+            _pct(p.share),
+            p.status,
+            _money(p.total_cost),
+            _qty(p.expected_shortage),
+            "-" if p.average_risk is None else f"{p.average_risk:.2f}",
+            _pct(p.country_share),
+            _pct(p.max_material_share),
+        )
+    console.print(t)
+    for p in points:
+        if p.message:
+            console.print(f"cap {_pct(p.share)}: {p.status}: {p.message}", markup=False)
+
+
+def print_survive(report: SurviveReport, console: Console) -> None:
+    """One row per node: its time to recover and, per material, the days it survives
+    (red where that is shorter than the time to recover)."""
+    wide_table = wide(report)
+    t = Table(
+        title=f"Time to survive, plan of {report.scenario} (days from day 0; horizon "
+        f"{report.horizon_days:,.0f} days)",
+        title_justify="left",
+    )
+    materials = [c for c in wide_table.columns if str(c).startswith("tts: ")]
+    for col in ("stopped", "kind", "time to recover", *(m[5:] for m in materials), "total cost"):
+        left = col in ("stopped", "kind")
+        t.add_column(col, justify="left" if left else "right", overflow="fold")
+    for r in wide_table.to_dict(orient="records"):
+        ttr = r["ttr_days"]
+        has_ttr = ttr is not None and not pd.isna(ttr)
+        cells = []
+        for m in materials:
+            v = float(r[m])
+            text = "beyond" if math.isinf(v) else f"{v:,.0f}"
+            red = has_ttr and not math.isinf(v) and v < float(ttr)
+            cells.append(f"[red]{text}[/red]" if red else text)
+        t.add_row(
+            str(r["node"]),
+            str(r["kind"]),
+            f"{float(ttr):,.0f}" if has_ttr else "-",
+            *cells,
+            _money(r["total_cost"]),
+            style="bold red" if r["at_risk"] else None,
+        )
+    t.caption = (
+        "time to survive: days until the material first runs short with the node stopped "
+        "(beyond: not within the horizon); red: shorter than the node's recovery_days"
+    )
+    console.print(t)
+    risky = report.at_risk()
+    if risky:
+        console.print(f"At risk (run dry before they recover): {', '.join(risky)}", markup=False)

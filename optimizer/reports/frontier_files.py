@@ -1,0 +1,85 @@
+"""The frontier's files: frontier.csv and a chart of cost and shortage against the cap.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+from optimizer.analysis.frontier import COLUMNS, FrontierPoint
+
+
+def frontier_table(points: Sequence[FrontierPoint]) -> pd.DataFrame:
+    """The points as a table (COLUMNS), in the order given."""
+    return pd.DataFrame([asdict(p) for p in points], columns=COLUMNS)
+
+
+def frontier_png(points: Sequence[FrontierPoint], country: str, currency: str, unit: str) -> bytes:
+    """Cost (left axis) and expected shortage (right axis) against the cap, as a PNG.
+
+    The cap runs from loose (left) to tight (right); infeasible points are
+    marked on the axis. Drawn on a `Figure` (Agg, no pyplot state); no date in
+    the file, so the same points give the same bytes.
+    """
+    ok = sorted((p for p in points if p.has_plan), key=lambda p: -p.share)
+    bad = [p for p in points if not p.has_plan]
+    style = {"font.size": 9, "axes.spines.top": False, "svg.hashsalt": "sourcing"}
+    with rc_context({**style, "text.parse_math": False}):  # `$...$` in a currency is text
+        fig = Figure(figsize=(7.0, 4.2), dpi=100)
+        ax = fig.subplots()
+        peak = max((p.total_cost or 0.0 for p in ok), default=0.0)
+        scale, suffix = (1e6, "M ") if peak >= 1e6 else (1e3, "k ") if peak >= 1e3 else (1.0, "")
+        xs = [p.share for p in ok]
+        ax.plot(
+            xs, [(p.total_cost or 0.0) / scale for p in ok], "o-", color="#4e79a7", label="cost"
+        )
+        for p in ok:
+            ax.annotate(
+                f"{country} {100 * (p.country_share or 0.0):.0f}%",
+                ((p.share), (p.total_cost or 0.0) / scale),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize=7.5,
+            )
+        for p in bad:
+            ax.plot([p.share], [0.0], "x", color="#d62728")
+            ax.annotate(p.status, (p.share, 0.0), xytext=(0, 6), textcoords="offset points")
+        ax.set_xlabel(f"cap on {country}'s share of each material")
+        ax.set_ylabel(f"fixed + expected cost ({suffix}{currency})")
+        ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
+        ax.invert_xaxis()
+        right = ax.twinx()
+        right.plot(
+            xs, [p.expected_shortage or 0.0 for p in ok], "s--", color="#d62728", label="shortage"
+        )
+        right.set_ylabel(f"expected shortage ({unit})")
+        right.set_ylim(bottom=0.0)
+        ax.set_title(f"Cost of diversifying away from {country}", loc="left", fontweight="bold")
+        fig.legend(loc="upper left", bbox_to_anchor=(0.1, 0.88), frameon=False)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def frontier_files(
+    points: Sequence[FrontierPoint], country: str, currency: str, unit: str
+) -> dict[str, Any]:
+    """Writers of frontier.csv and frontier.png for `report.write_folder`."""
+    table = frontier_table(points)
+    png = frontier_png(points, country, currency, unit)
+
+    def write_csv(path: Path) -> None:
+        from optimizer.common.inert import csv_frame
+
+        csv_frame(table).to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
+
+    return {"frontier.csv": write_csv, "frontier.png": lambda path: path.write_bytes(png)}
