@@ -10,26 +10,7 @@ solvers and workers it starts). Nothing needs cleaning up before that.
 
 from __future__ import annotations
 
-import os
-import signal
-from types import FrameType
-
-_MESSAGE = ["stopped by {name}: nothing was done"]
-
-
-def _stop(signum: int, _frame: FrameType | None) -> None:
-    name = signal.Signals(signum).name
-    try:
-        os.write(2, (_MESSAGE[0].format(name=name) + "\n").encode())
-    finally:
-        os._exit(128 + signum)
-
-
-def guard(message: str = "stopped by {name}: nothing was done") -> None:
-    """SIGINT, SIGTERM and SIGHUP end the process at once with `message` (one line)."""
-    _MESSAGE[0] = message
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _stop)
+from optimizer.common.early_signals import guard
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import optimizer.loading as loading
+import optimizer.io.yaml_reader as loading
 from optimizer.cli import app
 from scripts.hostile_input import flow_list, measure
 from tests.conftest import CASES, ROOT

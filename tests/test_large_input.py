@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import optimizer.loading as loading
+import optimizer.io.extends as extends
+import optimizer.io.yaml_reader as loading
 from optimizer.cli import app
 from optimizer.io.load import load_scenario
 from scripts.large_input import scenario_text
@@ -64,7 +65,7 @@ def test_file_over_the_size_cap_is_refused_before_parsing(
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the parser was called")
 
-    monkeypatch.setattr(loading, "parse_yaml", never)
+    monkeypatch.setattr(extends, "parse_yaml", never)
     monkeypatch.setattr(loading, "_Parser", never)
     size = path.stat().st_size
     for command in ("validate", "run"):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from optimizer import loading
+import optimizer.io.yaml_reader as loading
 from optimizer.io.load import content_hash, load_scenario, resolved_data
 from optimizer.io.yaml_reader import dump_yaml, parse_yaml
 from tests.test_loading_helpers import MINIMAL, assert_rejected, line_of, problems, write

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import optimizer.report as report
+import optimizer.reports.folder as report
 from optimizer.cli import app
 from optimizer.reports.folder import TMP_PREFIX
 from optimizer.reports.safe_output import MARKER, OutputRefused, marker_text, read_marker

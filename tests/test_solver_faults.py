@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import optimizer.solving as solving
+import optimizer.solve.cbc as solving
+import optimizer.solve.dispatch as dispatch
 from optimizer.cli import app
 from optimizer.solve.cbc import CBC_TMP_PREFIX, sweep_cbc_files
 from tests.conftest import CASES
@@ -72,7 +73,7 @@ def test_highspy_unusable_falls_back_to_cbc(
         fake = types.ModuleType("highspy")
         fake.Highs = type("Highs", (), {"run": lambda self: None})  # type: ignore[attr-defined]
         monkeypatch.setitem(sys.modules, "highspy", fake)
-    solving._WARNED.clear()
+    dispatch._WARNED.clear()
     code, out, err = run(str(CASE), "--json")
     assert code == 0, err
     assert err.count("warning: HiGHS is not usable") == 1

@@ -27,8 +27,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import optimizer.pipeline as pipeline
-import optimizer.solving as solving
+import optimizer.app.checked_solve as checked_solve
+import optimizer.app.pipeline as pipeline
+import optimizer.solve.cbc as cbc
+import optimizer.solve.dispatch as dispatch
+import optimizer.solve.status as status
 from benchmarks.generate import generate
 from optimizer.cli import app
 from optimizer.model.builder import BuiltModel
@@ -180,7 +183,7 @@ def test_infeasible_model_leaves_no_numbers(monkeypatch: pytest.MonkeyPatch, sol
 
     build = _impossible_row(pipeline.build_model)
     built = build(build_parameters(load_scenario(CASES / "min_order.yaml").scenario))
-    result = solving.solve(built, solving.SolverOptions(solver=solver))
+    result = dispatch.solve(built, status.SolverOptions(solver=solver))
     assert result.status is Status.INFEASIBLE
     assert result.values is None and result.objective is None
 
@@ -221,7 +224,7 @@ def test_milp_time_limit_with_a_plan_is_feasible_with_its_gap(
     assert json.loads((out / "summary.json").read_text())["solver"]["gap"] == doc["solver"]["gap"]
     # HiGHS stops itself, mostly within 0.1 s (but seen +2.5 s in a MILP's root phase under
     # load, scripts/time_limits.py); CBC is stopped 1.25 * limit + CBC_GRACE at the latest.
-    allowed = limit + 3.0 if solver == "highs" else 1.25 * limit + solving.CBC_GRACE + 0.5
+    allowed = limit + 3.0 if solver == "highs" else 1.25 * limit + cbc.CBC_GRACE + 0.5
     assert doc["solver"]["seconds"] <= allowed
     timings = doc["solver"]["timings"]
     building = timings["parameters"] + timings["build"]
@@ -255,15 +258,15 @@ def test_lp_stopped_early_has_no_plan(
 def test_plan_failing_the_check_exits_1_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, solver: str, case: str
 ) -> None:
-    real = pipeline.solve
+    real = checked_solve.solve
 
-    def lying_solve(built: BuiltModel, options: solving.SolverOptions) -> solving.SolveResult:
+    def lying_solve(built: BuiltModel, options: status.SolverOptions) -> status.SolveResult:
         result = real(built, options)
         assert result.values is not None
         result.values = result.values * 1.5 + 1.0  # the solver says optimal; rows break
         return result
 
-    monkeypatch.setattr(pipeline, "solve", lying_solve)
+    monkeypatch.setattr(checked_solve, "solve", lying_solve)
     path = (
         CASES / f"{case}.yaml"
         if case != "robust"

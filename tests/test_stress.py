@@ -24,7 +24,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from optimizer.analysis.stress import figures_table, plan_array, regret_table, stress
+from optimizer.analysis.stress import figures_table, regret_table, stress
+from optimizer.model.parameters import plan_array
 from optimizer.app.executor import Processes
 from optimizer.app.pipeline import replay_plan
 from optimizer.cli import app

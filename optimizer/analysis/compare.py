@@ -25,10 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.app.executor import Executor
-from optimizer.app.jobs import Job, run_batch
+from optimizer.analysis.runner import Mapper, Runner
 from optimizer.results.plan import COST_KEYS, SPEND_KEYS, cost_items
-from optimizer.solve.status import SolverOptions
 
 
 @dataclass
@@ -65,8 +63,8 @@ def labels_of(docs: Sequence[dict[str, Any]], paths: Sequence[str]) -> list[str]
 
 def compare(
     paths: Sequence[Path | str],
-    options: SolverOptions | None = None,
-    executor: Executor | None = None,
+    runner: Runner,
+    mapper: Mapper,
     country: str = "CN",
 ) -> Comparison:
     """Solve every file and put the plans side by side.
@@ -74,16 +72,15 @@ def compare(
     Raises `JobFailed` with the exit code of the first file that has no plan
     (invalid, infeasible policy, no solution in time).
     """
-    options = options or SolverOptions()
-    results = run_batch([Job(str(p), options) for p in paths], executor)
+    results = mapper.map(runner.solve_file, [str(p) for p in paths], label="scenarios")
     for r in results:
         r.raise_if_failed()
     docs = [r.doc for r in results if r.doc is not None]
     labels = labels_of(docs, [r.path for r in results])
     orders = {}
     for label, r in zip(labels, results, strict=True):
-        assert r.run is not None
-        orders[label] = r.run.plan.orders
+        assert r.plan is not None
+        orders[label] = r.plan.orders
     return Comparison(
         labels=labels,
         docs=docs,

@@ -27,15 +27,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from optimizer.analysis.runner import Runner
 from optimizer.io.load import LoadedScenario, resolved_data
-from optimizer.io.messages import dotted_path
-from optimizer.model.build import build_model
+from optimizer.io.where import dotted_path
 from optimizer.model.decompose import restrict
 from optimizer.model.parameters import Parameters, build_parameters
 from optimizer.model.presolve import PathKey, PolicyConflict, policy_conflicts
 from optimizer.schema.scenario import Scenario
-from optimizer.solve.dispatch import solve
-from optimizer.solve.status import SolverOptions, Status
 
 MAX_SET = 3  # largest set of policies tried before giving up on a smallest one
 
@@ -141,26 +139,25 @@ def _alone(p: Parameters, mi: int) -> Parameters:
     return replace(sub, outcomes=(base,))
 
 
-def feasible_material(p: Parameters, mi: int, options: SolverOptions) -> bool:
+def feasible_material(p: Parameters, mi: int, runner: Runner) -> bool:
     """No pre-solve conflict for the material and its model alone has a plan."""
     sub = _alone(p, mi)
     if policy_conflicts(sub):
         return False
-    result = solve(build_model(sub, name="feasibility"), options)
-    return result.status is not Status.INFEASIBLE
+    return runner.has_plan(sub)
 
 
 def explain(
     sc: Scenario,
     conflicts: Sequence[PolicyConflict],
-    options: SolverOptions | None = None,
+    runner: Runner,
 ) -> Explanation | None:
     """The smallest sets of policies whose removal makes every material feasible.
 
     None when the scenario is feasible after all, or no set of at most
     MAX_SET policies helps.
     """
-    search = _Search(sc, options or SolverOptions())
+    search = _Search(sc, runner)
     p = search.params(())
     reasons: dict[str, str] = {}
     for c in conflicts:
@@ -202,9 +199,9 @@ def _needs(
 class _Search:
     """Feasibility of each material under relaxed policies, remembered."""
 
-    def __init__(self, sc: Scenario, options: SolverOptions) -> None:
+    def __init__(self, sc: Scenario, runner: Runner) -> None:
         self.sc = sc
-        self.options = options
+        self.runner = runner
         self._params: dict[tuple[str, ...], Parameters] = {}
         self._answers: dict[tuple[tuple[str, ...], int], bool] = {}
 
@@ -220,7 +217,7 @@ class _Search:
         """Whether material `mi` has a plan once the `removed` policies are gone."""
         key = (tuple(sorted(r.name for r in removed)), mi)
         if key not in self._answers:
-            self._answers[key] = feasible_material(self.params(removed), mi, self.options)
+            self._answers[key] = feasible_material(self.params(removed), mi, self.runner)
         return self._answers[key]
 
     def reason(self, removed: tuple[Relaxable, ...], mi: int) -> str:
@@ -261,8 +258,8 @@ def _where(loaded: LoadedScenario, path: PathKey) -> str:
 def explain_loaded(
     loaded: LoadedScenario,
     conflicts: Sequence[PolicyConflict],
-    options: SolverOptions | None = None,
+    runner: Runner,
 ) -> list[str]:
     """The explanation of a loaded scenario's infeasibility as message lines ([] if none)."""
-    ex = explain(loaded.scenario, conflicts, options)
+    ex = explain(loaded.scenario, conflicts, runner)
     return [] if ex is None else explanation_lines(loaded, ex)

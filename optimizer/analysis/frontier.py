@@ -20,13 +20,11 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from optimizer.app.executor import Executor, Serial
-from optimizer.app.pipeline import run_scenario
+from optimizer.analysis.runner import Mapper, Runner
 from optimizer.common.errors import InfeasiblePolicy, NoSolution, UserError
 from optimizer.io.load import resolved_data
 from optimizer.results.plan import Plan
 from optimizer.schema.scenario import Scenario
-from optimizer.solve.status import SolverOptions
 
 COLUMNS = [
     "share",
@@ -113,28 +111,28 @@ def point_of(share: float, country: str, plan: Plan, status: str) -> FrontierPoi
     )
 
 
-def solve_point(job: tuple[Scenario, str, float, SolverOptions]) -> FrontierPoint:
+def solve_point(job: tuple[Runner, Scenario, str, float]) -> FrontierPoint:
     """Solve one point; never raises (infeasible and failed points come back as statuses)."""
-    scenario, country, share, options = job
+    runner, scenario, country, share = job
     try:
-        run = run_scenario(with_country_cap(scenario, country, share), options)
+        plan = runner.solve(with_country_cap(scenario, country, share))
     except InfeasiblePolicy as exc:
         return FrontierPoint(share, "infeasible", message=str(exc))
     except NoSolution as exc:
         return FrontierPoint(share, "no_solution", message=str(exc))
     except Exception as exc:  # a bug or a plan failing its check: reported, not raised
         return FrontierPoint(share, "error", message=f"{type(exc).__name__}: {exc}")
-    return point_of(share, country, run.plan, run.plan.status)
+    return point_of(share, country, plan, plan.status)
 
 
 def frontier(
     scenario: Scenario,
     country: str,
     shares: Sequence[float],
-    options: SolverOptions | None = None,
-    executor: Executor | None = None,
+    runner: Runner,
+    mapper: Mapper,
 ) -> list[FrontierPoint]:
     """Solve the scenario under each cap on `country`'s share, in the order given."""
     with_country_cap(scenario, country, 1.0)  # an unknown country is a user error, early
-    jobs = [(scenario, country, float(s), options or SolverOptions()) for s in shares]
-    return (executor or Serial()).map(solve_point, jobs, label="frontier")
+    jobs = [(runner, scenario, country, float(s)) for s in shares]
+    return mapper.map(solve_point, jobs, label="frontier")

@@ -32,17 +32,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer.app.executor import Executor, Serial
-from optimizer.app.jobs import Job, JobFailed, run_job
-from optimizer.app.pipeline import replay_plan
-from optimizer.common.errors import ScenarioError, UserError
+from optimizer.analysis.runner import Mapper, Runner
+from optimizer.common.errors import JobFailed, UserError, failure
 from optimizer.io.load import LoadedScenario, load_scenario
 from optimizer.model.parameters import PlanKey
 from optimizer.results.check import Breach, policy_breaches
 from optimizer.results.plan import PLAN_KEYS, Plan
 from optimizer.results.risk import cvar_of
 from optimizer.schema.scenario import Scenario
-from optimizer.solve.status import SolverOptions
 
 EXPECTED = "expected"  # the probability-weighted row of a figures table
 
@@ -179,7 +176,7 @@ def scenario_figures(inventory: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFra
     return out[FIGURE_COLUMNS].reset_index(drop=True)
 
 
-def load_plan(source: Path, options: SolverOptions, allow_edited: bool = False) -> FixedPlan:
+def load_plan(source: Path, runner: Runner, allow_edited: bool = False) -> FixedPlan:
     """The plan of a run folder (as written by `run --out`), or of a scenario file solved now.
 
     A run folder's plan.csv and inventory.csv must be the tables `run` wrote
@@ -215,10 +212,10 @@ def load_plan(source: Path, options: SolverOptions, allow_edited: bool = False) 
             quantities_of(rows, "reservation"),
             notes,
         )
-    result = run_job(Job(str(source), options))
+    result = runner.solve_file(str(source))
     result.raise_if_failed()
-    assert result.run is not None
-    plan = result.run.plan
+    plan = result.plan
+    assert plan is not None
     figures = scenario_figures(plan.inventory, plan.scenarios)
     sc = plan.scenario
     quantities = quantities_of(plan.orders)
@@ -290,7 +287,7 @@ class UnderJob:
 
     path: str
     quantities: dict[PlanKey, float]
-    options: SolverOptions
+    runner: Runner
     reserved: dict[PlanKey, float] = field(default_factory=dict)
 
 
@@ -300,16 +297,9 @@ def run_under(job: UnderJob) -> UnderResult:
     try:
         loaded = load_scenario(job.path)
         scenario = loaded.scenario
-        plan, lost = replay_plan(scenario, job.quantities, job.options, job.reserved)
-    except ScenarioError as exc:  # every problem already names its file and line
-        out.exit_code, out.message = exc.exit_code, str(exc)
-        return out
-    except UserError as exc:
-        out.exit_code, out.message = exc.exit_code, f"{job.path}: {exc}"
-        return out
-    except Exception as exc:  # a bug: report it with exit 1
-        out.exit_code = int(getattr(exc, "exit_code", 1))
-        out.message = f"{job.path}: internal error: {type(exc).__name__}: {exc}"
+        plan, lost = job.runner.replay(scenario, job.quantities, job.reserved)
+    except Exception as exc:  # invalid file, no answer, a bug: the exit code says which
+        out.exit_code, out.message = failure(exc, job.path)
         return out
     out.scenario = scenario.name
     out.replay = plan
@@ -331,7 +321,7 @@ def run_under(job: UnderJob) -> UnderResult:
     if lost > 0:
         unit = scenario.quantity_unit
         out.note = f"{lost:g} {unit} of the planned volume is not offered in {scenario.name}"
-    own = run_job(Job(job.path, job.options))
+    own = job.runner.solve_file(job.path)
     if own.ok:
         assert own.doc is not None
         out.optimal_cost = float(own.doc["total_cost"])
@@ -346,8 +336,8 @@ def run_under(job: UnderJob) -> UnderResult:
 def stress(
     source: Path,
     unders: Sequence[Path],
-    options: SolverOptions | None = None,
-    executor: Executor | None = None,
+    runner: Runner,
+    mapper: Mapper,
     *,
     allow_edited: bool = False,
 ) -> StressReport:
@@ -357,10 +347,9 @@ def stress(
     be had or a replay fails; `UserError` when a run folder's tables are not
     the ones `run` wrote and `allow_edited` is off.
     """
-    options = options or SolverOptions()
-    plan = load_plan(source, options, allow_edited)
-    jobs = [UnderJob(str(path), plan.quantities, options, plan.reserved) for path in unders]
-    results = (executor or Serial()).map(run_under, jobs, label="stress")
+    plan = load_plan(source, runner, allow_edited)
+    jobs = [UnderJob(str(path), plan.quantities, runner, plan.reserved) for path in unders]
+    results = mapper.map(run_under, jobs, label="stress")
     for r in results:
         if r.exit_code:
             raise JobFailed(r.message, r.exit_code)

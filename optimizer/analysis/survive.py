@@ -29,14 +29,12 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.schema.tables import SURVIVE_COLUMNS
-from optimizer.analysis.stress import PlanKey, quantities_of
-from optimizer.app.executor import Executor, Serial
-from optimizer.app.jobs import Job, run_job
-from optimizer.app.pipeline import replay_plan
+from optimizer.analysis.runner import Mapper, Runner
+from optimizer.analysis.stress import quantities_of
+from optimizer.model.parameters import PlanKey
 from optimizer.results.plan import Plan
 from optimizer.schema.scenario import Scenario
-from optimizer.solve.status import SolverOptions
+from optimizer.schema.tables import SURVIVE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -128,13 +126,13 @@ class NodeJob:
     node: Node
     quantities: dict[PlanKey, float]
     reserved: dict[PlanKey, float]
-    options: SolverOptions
+    runner: Runner
 
 
 def run_node(job: NodeJob) -> list[dict[str, Any]]:
     """The rows of one node: per material TTS, shortage and the replay's costs."""
     sc = stopped(job.scenario, job.node)
-    plan, _lost = replay_plan(sc, job.quantities, job.options, job.reserved)
+    plan, _lost = job.runner.replay(sc, job.quantities, job.reserved)
     days = sc.horizon.period_days
     tts = time_to_survive(plan.inventory, days)
     horizon = sc.horizon.periods * days
@@ -162,7 +160,7 @@ def run_node(job: NodeJob) -> list[dict[str, Any]]:
     return rows
 
 
-def load(source: Path, options: SolverOptions) -> tuple[Scenario, Plan | None, pd.DataFrame]:
+def load(source: Path, runner: Runner) -> tuple[Scenario, Plan | None, pd.DataFrame]:
     """The scenario and the plan table (plan.csv form) of a run folder, or of a scenario
     file solved now."""
     if source.is_dir():
@@ -170,10 +168,10 @@ def load(source: Path, options: SolverOptions) -> tuple[Scenario, Plan | None, p
 
         run = read_run(source)
         return run.scenario, None, run.plan
-    result = run_job(Job(str(source), options))
+    result = runner.solve_file(str(source))
     result.raise_if_failed()
-    assert result.run is not None
-    plan = result.run.plan
+    plan = result.plan
+    assert plan is not None
     table = pd.concat(
         [plan.orders.assign(kind="order"), plan.reservations.assign(kind="reservation")],
         ignore_index=True,
@@ -183,32 +181,30 @@ def load(source: Path, options: SolverOptions) -> tuple[Scenario, Plan | None, p
 
 def survive(
     source: Path,
-    options: SolverOptions | None = None,
-    executor: Executor | None = None,
+    runner: Runner,
+    mapper: Mapper,
     nodes: Sequence[Node] | None = None,
 ) -> SurviveReport:
     """Replay the plan of `source` with each node stopped (in parallel when allowed)."""
-    options = options or SolverOptions()
-    scenario, _plan, table = load(source, options)
+    scenario, _plan, table = load(source, runner)
     quantities = quantities_of(table)
     reserved = quantities_of(table, "reservation")
-    return survive_plan(scenario, quantities, reserved, str(source), options, executor, nodes)
+    return survive_plan(scenario, quantities, reserved, runner, mapper, str(source), nodes)
 
 
 def survive_plan(
     scenario: Scenario,
     quantities: Mapping[PlanKey, float],
     reserved: Mapping[PlanKey, float],
+    runner: Runner,
+    mapper: Mapper,
     source: str = "",
-    options: SolverOptions | None = None,
-    executor: Executor | None = None,
     nodes: Sequence[Node] | None = None,
 ) -> SurviveReport:
     """The survive report of a plan given as quantities (and reservations)."""
-    options = options or SolverOptions()
     chosen = list(nodes) if nodes is not None else nodes_of(scenario)
-    jobs = [NodeJob(scenario, n, dict(quantities), dict(reserved), options) for n in chosen]
-    results = (executor or Serial()).map(run_node, jobs, label="survive")
+    jobs = [NodeJob(scenario, n, dict(quantities), dict(reserved), runner) for n in chosen]
+    results = mapper.map(run_node, jobs, label="survive")
     table = pd.DataFrame([row for rows in results for row in rows], columns=SURVIVE_COLUMNS)
     horizon = scenario.horizon.periods * scenario.horizon.period_days
     return SurviveReport(

@@ -10,7 +10,6 @@ boundaries as plain data.
 from __future__ import annotations
 
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,18 @@ from typing import Any
 from optimizer.app.executor import Executor, Serial, make_executor
 from optimizer.app.pipeline import PolicyInfeasible, RunResult, run_scenario
 from optimizer.app.versions import versions
-from optimizer.common.errors import InfeasiblePolicy, Located, ScenarioError, UserError
+from optimizer.common.errors import (
+    InfeasiblePolicy,
+    JobFailed,
+    Located,
+    UserError,
+    failure,
+)
 from optimizer.io.load import LoadedScenario, load_scenario
 from optimizer.io.yaml_reader import dump_yaml
 from optimizer.reports.csv_files import table_hashes
 from optimizer.reports.summary import summary
+from optimizer.results.plan import Plan
 from optimizer.solve.status import SolverOptions
 
 
@@ -55,21 +61,15 @@ class JobResult:
         """True when a plan was found."""
         return self.exit_code == 0
 
+    @property
+    def plan(self) -> Plan | None:
+        """The checked plan (None when the job failed)."""
+        return None if self.run is None else self.run.plan
+
     def raise_if_failed(self) -> None:
         """Raise the failure again as the user error it was (its message and exit code)."""
         if not self.ok:
             raise JobFailed(self.message, self.exit_code)
-
-
-class JobFailed(UserError):
-    """A job of a batch failed; carries the job's exit code (2, 3, 4 or 1)."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-    def __reduce__(self) -> tuple[type[JobFailed], tuple[str, int]]:
-        return JobFailed, (str(self), self.exit_code)
 
 
 def locate_conflicts(
@@ -81,16 +81,17 @@ def locate_conflicts(
     (`optimizer.explain`); else the conflicts found before solving.
     """
     from optimizer.analysis.explain import explain_loaded
+    from optimizer.app.runner import PipelineRunner
 
     try:
-        lines = explain_loaded(loaded, exc.conflicts, options)
+        lines = explain_loaded(loaded, exc.conflicts, PipelineRunner(options or SolverOptions()))
     except (UserError, ValueError, RuntimeError):  # the explanation is a bonus, never a failure
         lines = []
     if lines:
         return "\n".join(lines)
     if not exc.conflicts:
         return f"{loaded.path}: {exc}"
-    from optimizer.io.messages import dotted_path
+    from optimizer.io.where import dotted_path
 
     lines = []
     for c in exc.conflicts:
@@ -114,30 +115,23 @@ def run_job(job: Job) -> JobResult:
             executor=make_executor(job.part_jobs),
         )
         doc = summary(
-            run, file=job.path, content_hash=loaded.content_hash(), versions=versions()
+            run.plan,
+            run.facts(),
+            file=job.path,
+            content_hash=loaded.content_hash(),
+            versions=versions(),
         )
         doc["table_hashes"] = table_hashes(run.plan)  # checked by `stress` (issue 13)
         resolved = dump_yaml(loaded.resolved_data())
         warnings = tuple(f"warning: {w}" for w in loaded.warnings)
-        result = JobResult(
-            job.path, 0, "", doc, run, resolved, time.perf_counter() - t0, warnings
-        )
+        result = JobResult(job.path, 0, "", doc, run, resolved, time.perf_counter() - t0, warnings)
         result.inputs = [str(p) for p in loaded.input_files]
         return result
     except PolicyInfeasible as exc:
         message = locate_conflicts(loaded, exc, job.options) if loaded is not None else str(exc)
         return JobResult(job.path, InfeasiblePolicy.exit_code, message)
-    except ScenarioError as exc:  # every problem already names its file and line
-        return JobResult(job.path, exc.exit_code, str(exc))
-    except UserError as exc:  # no plan in time, solver unavailable, ...: name the file
-        return JobResult(job.path, exc.exit_code, f"{job.path}: {exc}")
-    except Exception as exc:  # a bug: report it, keep the batch going
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return JobResult(
-            job.path,
-            getattr(exc, "exit_code", 1),
-            f"{job.path}: internal error: {detail}",
-        )
+    except Exception as exc:  # invalid file, no plan in time, a bug: keep the batch going
+        return JobResult(job.path, *failure(exc, job.path))
 
 
 def run_batch(jobs: list[Job], executor: Executor | None = None) -> list[JobResult]:

@@ -14,9 +14,7 @@ the workers' watchdog (`optimizer.app.executor`) see to what is left then.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import time
 from collections.abc import Iterator
 from types import FrameType
 
@@ -59,7 +57,7 @@ def signal_guard() -> Iterator[None]:
 
 def end_quietly() -> None:
     """From now on a signal ends the process at once, with one line (no traceback)."""
-    from optimizer.entry import guard
+    from optimizer.common.early_signals import guard
 
     guard("stopped by {name}")
 

@@ -2,11 +2,12 @@
 
 `UserError` and its subclasses are the user's to fix (bad input, infeasible
 policy, no solution in time); `InternalError` is a bug. Which exit code each
-one means is decided in one place, `optimizer.app.exit_codes`.
+one means, and the message the user reads, is decided in one place: `failure`.
 """
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 
 from optimizer.common.safe_text import escape
@@ -36,6 +37,33 @@ class InternalError(Exception):
     """A bug or a broken invariant (e.g. a plan that fails its check); exit code 1."""
 
     exit_code = 1
+
+
+class JobFailed(UserError):
+    """A job (one file of a batch, a replay) failed; carries its exit code (2, 3, 4 or 1)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def __reduce__(self) -> tuple[type[JobFailed], tuple[str, int]]:
+        return JobFailed, (str(self), self.exit_code)
+
+
+def failure(exc: BaseException, path: str | None = None) -> tuple[int, str]:
+    """The exit code and message of an exception: the one error -> exit-code mapping.
+
+    Invalid files (2) already name their file and line; other user errors
+    (2 bad input, 3 infeasible policy, 4 no plan in time) are prefixed with
+    the file they concern; anything else is a bug (1, "internal error").
+    """
+    where = f"{path}: " if path else ""
+    if isinstance(exc, ScenarioError | JobFailed):
+        return exc.exit_code, str(exc)
+    if isinstance(exc, UserError):
+        return exc.exit_code, f"{where}{exc}"
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return int(getattr(exc, "exit_code", 1)), f"{where}internal error: {detail}"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ it closes exactly when this process ends, however it ends.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import subprocess
@@ -136,3 +137,6 @@ def pid() -> int | None:
     """The reaper's pid, if one runs for this process."""
     proc = _mine()
     return None if proc is None else proc.pid
+
+
+atexit.register(shutdown)

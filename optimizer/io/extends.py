@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.common.errors import Located, ScenarioError
-from optimizer.io.load import load_scenario
-from optimizer.io.messages import dotted_path, fail_at, shown
 from optimizer.io.regular_file import kind_problem, os_reason
+from optimizer.io.where import dotted_path, fail_at, shown
 from optimizer.io.yaml_reader import MAX_EXTENDS, PathKey, _YamlProblem, parse_yaml, read_text
 
 
@@ -100,7 +99,7 @@ def _parent_of(here: SourceFile, path: Path, chain: list[tuple[Path, str]]) -> t
     if not isinstance(parent, str) or not parent.strip():
         message = "must be the path of a parent scenario file"
         fail_at(here.name, line, message, "extends", shown(parent))
-    shown = os.path.normpath(os.path.join(os.path.dirname(here.name), parent))
+    display = os.path.normpath(os.path.join(os.path.dirname(here.name), parent))
     try:
         resolved = (path.parent / parent).resolve()
         resolved.stat()
@@ -115,7 +114,7 @@ def _parent_of(here: SourceFile, path: Path, chain: list[tuple[Path, str]]) -> t
     names = [n for _, n in chain]
     resolved_chain = [p for p, _ in chain]
     if resolved in resolved_chain:
-        cycle = " -> ".join([*names[resolved_chain.index(resolved) :], shown])
+        cycle = " -> ".join([*names[resolved_chain.index(resolved) :], display])
         fail_at(here.name, line, f"extends cycle: {cycle}", "extends", shown(parent))
     if len(chain) > MAX_EXTENDS:
         fail_at(here.name, line, f"more than {MAX_EXTENDS} levels of extends", "extends")
@@ -129,11 +128,11 @@ def _parent_of(here: SourceFile, path: Path, chain: list[tuple[Path, str]]) -> t
         fail_at(
             here.name,
             line,
-            f"parent file {reason}: {shown} (chain: {' -> '.join([*names, shown])})",
+            f"parent file {reason}: {display} (chain: {' -> '.join([*names, display])})",
             "extends",
             shown(parent),
         )
-    return resolved, shown
+    return resolved, display
 
 
 def load_chain(path: Path, name: str, chain: list[tuple[Path, str]]) -> list[SourceFile]:
@@ -179,11 +178,3 @@ def resolved_source(path: Path) -> Path:
         return path.resolve()
     except (RuntimeError, OSError):
         return path.absolute()
-
-
-def input_files(path: str | Path) -> list[Path]:
-    """The files a scenario reads (itself and its `extends` chain); [path] if it cannot load."""
-    try:
-        return load_scenario(path).input_files
-    except ScenarioError:
-        return [Path(path)]

@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from optimizer.common.errors import Located, ScenarioError
-from optimizer.io.extends import SourceFile, load_chain, resolved_source, locate, merge
-from optimizer.io.messages import dotted_path, locate_errors
+from optimizer.io.extends import SourceFile, load_chain, locate, merge, resolved_source
+from optimizer.io.messages import locate_errors
+from optimizer.io.where import dotted_path
 from optimizer.io.yaml_reader import PathKey
 from optimizer.schema.references import scenario_warnings
 from optimizer.schema.scenario import Scenario, per_period
@@ -126,3 +127,11 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def input_files(path: str | Path) -> list[Path]:
+    """The files a scenario reads (itself and its `extends` chain); [path] if it cannot load."""
+    try:
+        return load_scenario(path).input_files
+    except ScenarioError:
+        return [Path(path)]

@@ -28,8 +28,8 @@ from typing import Any, NoReturn
 
 import yaml
 
-from optimizer.io.messages import fail_at
 from optimizer.io.regular_file import FileRefused, TooLarge, read_regular
+from optimizer.io.where import PathKey, fail_at
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 
@@ -57,7 +57,6 @@ MAX_VALUES = 2_000_000  # keys, values and list items in one file
 
 MAX_NUMBER_CHARS = 100  # characters of a number (no field takes a 5,000-digit integer)
 
-PathKey = tuple[str | int, ...]
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -79,6 +78,15 @@ _FLOAT_RE = (
     r"|[0-9]+(?:_[0-9]+)*[eE][-+]?[0-9]+"
     r"|\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
+
+_Resolver.yaml_implicit_resolvers = {}
+for _tag, _regex, _first in (
+    ("bool", _BOOL_RE, "tTfF"),
+    ("null", _NULL_RE, ["~", "n", "N", ""]),
+    ("int", _INT_RE, "-+0123456789"),
+    ("float", _FLOAT_RE, "-+0123456789."),
+):
+    _Resolver.add_implicit_resolver(f"{_STD}{_tag}", re.compile(_regex), list(_first))
 
 _RESOLVER = _Resolver()
 
@@ -288,7 +296,7 @@ class _Frame:
 _CACHE_SIZE = 100_000  # distinct plain scalars whose value is remembered
 
 
-class _Builder:
+class ModelBuilder:
     """Builds plain data from parser events, with the line of every key and list item."""
 
     def __init__(self) -> None:
@@ -469,7 +477,7 @@ def parse_yaml(text: str) -> tuple[Any, Lines, list[_YamlProblem]]:
     Returns (data, lines, problems); problems are non-fatal findings (duplicate
     keys). Fatal ones raise `_YamlProblem`.
     """
-    builder = _Builder()
+    builder = ModelBuilder()
     loader = _Parser(text)
     try:
         data = builder.run(loader)

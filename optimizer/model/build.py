@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 from collections.abc import Sequence
 
 import numpy as np
-from pulp import (
-    LpAffineExpression,
-)
 
-from optimizer.model.builder import BuiltModel, Complement, _Builder
+from optimizer.model.builder import BuiltModel, Complement, ModelBuilder
 from optimizer.model.first_stage import (
     add_average_risk,
     add_country_exposure,
@@ -28,6 +24,7 @@ from optimizer.model.first_stage import (
 from optimizer.model.objective import add_objective
 from optimizer.model.outcomes import Outcome
 from optimizer.model.parameters import Parameters
+from optimizer.model.pulp_problem import PulpForm
 from optimizer.model.second_stage import (
     add_balance,
     add_calls,
@@ -62,7 +59,7 @@ def build_model(
 def _build(
     params: Parameters, outcomes: Sequence[Outcome], name: str, complement: Complement
 ) -> BuiltModel:
-    b = _Builder(name)
+    b = ModelBuilder(name)
     m = _empty_model(b, params, outcomes)
     add_plan_variables(b, m)
     add_reservations(b, m)
@@ -78,7 +75,7 @@ def _build(
     return _close(b, m)
 
 
-def _second_stage(b: _Builder, m: BuiltModel, complement: Complement) -> None:
+def _second_stage(b: ModelBuilder, m: BuiltModel, complement: Complement) -> None:
     """Every scenario's recourse and balance, and the plan's own targets in w0."""
     for w in range(len(m.outcomes)):
         add_scenario_variables(b, m, w)
@@ -111,7 +108,7 @@ def build_replay(
     CVaR term: with the plan fixed the scenarios share no decision, so the
     recourse that minimises each C[w] minimises any tail too.
     """
-    b = _Builder(name)
+    b = ModelBuilder(name)
     m = _empty_model(b, params, params.outcomes)
     m.spot_in_base = True
     x_eff, r_eff = replay_arrivals(params, x_plan, r_plan)
@@ -139,7 +136,7 @@ def replay_arrivals(
     return x_eff, r_eff
 
 
-def _empty_model(b: _Builder, params: Parameters, outcomes: Sequence[Outcome]) -> BuiltModel:
+def _empty_model(b: ModelBuilder, params: Parameters, outcomes: Sequence[Outcome]) -> BuiltModel:
     """A model with no columns yet: every index array at -1."""
     n_o, n_t = params.capacity.shape
     n_m, n_s, n_w = len(params.materials), len(params.suppliers), len(outcomes)
@@ -149,11 +146,12 @@ def _empty_model(b: _Builder, params: Parameters, outcomes: Sequence[Outcome]) -
 
     base = next((w for w, out in enumerate(outcomes) if out.is_base), 0)
     return BuiltModel(
-        prob=b.prob,
+        make_pulp=PulpForm,
+        name=b.name,
         params=params,
         outcomes=tuple(outcomes),
-        columns=b.columns,
-        row_names=[],
+        col_names=b.col_names,
+        row_names=b.row_names,
         cost=np.zeros(0),
         x=none(n_o, n_t),
         r=none(n_o, n_t),
@@ -175,17 +173,9 @@ def _empty_model(b: _Builder, params: Parameters, outcomes: Sequence[Outcome]) -
     )
 
 
-def _close(b: _Builder, m: BuiltModel, constant: float = 0.0) -> BuiltModel:
-    """Hand the rows and the objective (plus a constant) to PuLP; keep the recorded matrix."""
-    b.prob.extend(b.rows)
-    m.row_names = list(b.rows)
+def _close(b: ModelBuilder, m: BuiltModel, constant: float = 0.0) -> BuiltModel:
+    """Finish the model: the recorded matrix, with the objective's constant."""
     m.row_info = b.row_info
-    m.cost = np.asarray(b.cost)
-    m.matrix = b.recorded_matrix()
-    m.matrix = dataclasses.replace(m.matrix, offset=constant)
-    b.prob.setObjective(
-        LpAffineExpression(
-            [(b.columns[j], c) for j, c in enumerate(b.cost) if c != 0.0], constant=constant
-        )
-    )
+    m.matrix = b.recorded_matrix(offset=constant)
+    m.cost = m.matrix.cost
     return m

@@ -11,27 +11,24 @@ solvers through PuLP, LP and MPS files).
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from pulp import (
-    LpAffineExpression,
-    LpBinary,
-    LpConstraint,
-    LpConstraintGE,
-    LpConstraintLE,
-    LpContinuous,
-    LpInteger,
-    LpMinimize,
-    LpProblem,
-    LpVariable,
-)
 
 from optimizer.model.outcomes import Outcome
 from optimizer.model.parameters import Parameters
 
+if TYPE_CHECKING:  # PuLP is imported only when a problem is asked for
+    from pulp import LpProblem, LpVariable
+
 INF = float("inf")
+
+# Row senses, with PuLP's values (LpConstraintLE, LpConstraintEQ, LpConstraintGE)
+LE, EQ, GE = -1, 0, 1
+# Column kinds
+CONTINUOUS, BINARY = "Continuous", "Binary"
 
 
 @dataclass(frozen=True)
@@ -49,12 +46,13 @@ class RowInfo:
 
 @dataclass
 class BuiltModel:
-    """A PuLP problem plus the index arrays that map its columns back to the scenario."""
+    """The model of DESIGN §4: its matrix, and the index arrays that map its columns
+    back to the scenario; `problem` is the same model as a PuLP `LpProblem`."""
 
-    prob: LpProblem
+    name: str
     params: Parameters
     outcomes: tuple[Outcome, ...]
-    columns: list[LpVariable]
+    col_names: list[str]
     row_names: list[str]
     cost: np.ndarray  # objective coefficient per column
     x: np.ndarray  # (O, T) column of x, -1 where x is fixed at 0
@@ -75,8 +73,10 @@ class BuiltModel:
     cap_row: np.ndarray  # (O, T) row of `x + r <= capacity`, -1 where none
     base: int = 0  # index of w0 in `outcomes`
     row_info: dict[str, RowInfo] = field(default_factory=dict)
-    matrix: MatrixForm | None = None  # the rows as recorded while building
+    matrix: MatrixForm = field(default=None)  # type: ignore[assignment]  # set by the build
     spot_in_base: bool = False  # replay (stress): spot buys and calls allowed in w0 too
+    make_pulp: Callable[[BuiltModel], PulpView] | None = field(default=None, repr=False)
+    _pulp: PulpView | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_mip(self) -> bool:
@@ -95,22 +95,64 @@ class BuiltModel:
         out = np.where(cols >= 0, values[np.maximum(cols, 0)], 0.0)
         return out
 
+    @property
+    def problem(self) -> LpProblem:
+        """The model as a PuLP `LpProblem` (made from the matrix the first time it is
+        asked for). Changes made to it (rows, columns, bounds, objective) are what
+        the solvers then solve: see `solver_form`."""
+        return self._view().problem
 
-class _Builder:
-    """Collects columns, costs and rows; turns them into one PuLP problem.
+    @problem.setter
+    def problem(self, value: LpProblem) -> None:
+        # `built.problem += row` hands the same problem back: rows go into it, in place
+        if value is not self._view().problem:
+            raise ValueError("add rows to built.problem; it cannot be replaced by another")
 
-    While it creates the PuLP rows it also records them as a sparse matrix (in
-    the same column and row order), so that handing the model to HiGHS does
-    not have to read every PuLP row back (`recorded_matrix`).
-    """
+    @property
+    def variables(self) -> list[LpVariable]:
+        """The PuLP variable of each column, in column order (`variables[x[o, t]]`)."""
+        return self._view().variables
+
+    @property
+    def materialized(self) -> bool:
+        """Whether `problem` has been asked for (and so may have been changed)."""
+        return self._pulp is not None
+
+    def solver_form(self) -> MatrixForm:
+        """What a solver is handed: the recorded matrix, or, once `problem` exists,
+        the problem read back (the model's columns and rows first, in order, then
+        any the user added)."""
+        return self.matrix if self._pulp is None else self._pulp.read_back()
+
+    def _view(self) -> PulpView:
+        if self._pulp is None:
+            if self.make_pulp is None:
+                raise RuntimeError("this model was built without its PuLP form")
+            self._pulp = self.make_pulp(self)
+        return self._pulp
+
+
+class PulpView(Protocol):
+    """The model as a PuLP problem (`optimizer.model.pulp_problem.PulpForm`)."""
+
+    problem: LpProblem
+    variables: list[LpVariable]
+
+    def read_back(self) -> MatrixForm:
+        """The problem as it stands, as arrays (see `BuiltModel.solver_form`)."""
+        ...
+
+
+class ModelBuilder:
+    """Collects columns, costs and rows as unboxed arrays (a million non-zeros cost
+    12 MB here, not the hundreds of MB of Python objects a PuLP problem takes)."""
 
     def __init__(self, name: str) -> None:
-        self.prob = LpProblem(name, LpMinimize)
-        self.columns: list[LpVariable] = []
+        self.name = name
+        self.col_names: list[str] = []
         self.cost: list[float] = []
-        self.rows: dict[str, LpConstraint] = {}
+        self.row_names: list[str] = []
         self.row_info: dict[str, RowInfo] = {}
-        # unboxed arrays: a million non-zeros cost 12 MB here, not 60 MB of Python objects
         self.col_low = array("d")
         self.col_up = array("d")
         self.col_int = array("b")
@@ -120,22 +162,29 @@ class _Builder:
         self.row_low = array("d")
         self.row_up = array("d")
 
+    @property
+    def n_rows(self) -> int:
+        """Rows recorded so far (the index the next row gets)."""
+        return len(self.row_names)
+
     def var(
         self,
         name: str,
         low: float | None = 0.0,
         up: float | None = None,
-        cat: str = LpContinuous,
+        cat: str = CONTINUOUS,
     ) -> int:
-        self.columns.append(self.prob.add_variable(name, low, up, cat))
+        """A new column; returns its index."""
+        self.col_names.append(name)
         self.cost.append(0.0)
-        binary = cat == LpBinary
+        binary = cat == BINARY
         self.col_low.append(0.0 if binary else -INF if low is None else low)
         self.col_up.append(1.0 if binary else INF if up is None else up)
-        self.col_int.append(binary or cat == LpInteger)
-        return len(self.columns) - 1
+        self.col_int.append(binary)
+        return len(self.col_names) - 1
 
     def row(self, name: str, terms: Iterable[tuple[int, float]], sense: int, rhs: float) -> None:
+        """A row from (column, coefficient) pairs; zero coefficients are dropped."""
         pairs = [(j, c) for j, c in terms if c != 0.0]
         self.row_cols(name, [j for j, _ in pairs], [c for _, c in pairs], sense, rhs)
 
@@ -143,20 +192,20 @@ class _Builder:
         self, name: str, cols: list[int], coefs: list[float], sense: int, rhs: float
     ) -> None:
         """A row from column indices and non-zero coefficients (no repeats): the hot path."""
-        expr = LpAffineExpression(zip(map(self.columns.__getitem__, cols), coefs, strict=True))
-        self.rows[name] = LpConstraint(expr, sense, name, rhs)
+        self.row_names.append(name)
         self.index.extend(cols)
         self.value.extend(coefs)
         self.start.append(len(self.index))
-        self.row_low.append(rhs if sense != LpConstraintLE else -INF)
-        self.row_up.append(rhs if sense != LpConstraintGE else INF)
+        self.row_low.append(rhs if sense != LE else -INF)
+        self.row_up.append(rhs if sense != GE else INF)
 
     def add_cost(self, cols: np.ndarray, coefs: np.ndarray) -> None:
+        """Add coefficients to the objective of columns."""
         cost = self.cost
         for j, c in zip(cols.tolist(), coefs.tolist(), strict=True):
             cost[j] += c
 
-    def recorded_matrix(self) -> MatrixForm:
+    def recorded_matrix(self, offset: float = 0.0) -> MatrixForm:
         """The rows as recorded, in CSR form, with bounds, costs and integrality."""
         return MatrixForm(
             cost=np.asarray(self.cost, dtype=float),
@@ -168,6 +217,7 @@ class _Builder:
             start=np.frombuffer(self.start, dtype=np.int64),
             index=np.frombuffer(self.index, dtype=np.int32),
             value=np.frombuffer(self.value, dtype=np.float64),
+            offset=offset,
         )
 
 

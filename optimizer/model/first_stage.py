@@ -6,17 +6,11 @@ fixed costs and the minimum number of suppliers.
 from __future__ import annotations
 
 import numpy as np
-from pulp import (
-    LpBinary,
-    LpConstraintEQ,
-    LpConstraintGE,
-    LpConstraintLE,
-)
 
-from optimizer.model.builder import BuiltModel, RowInfo, _Builder
+from optimizer.model.builder import BINARY, EQ, GE, LE, BuiltModel, ModelBuilder, RowInfo
 
 
-def add_plan_variables(b: _Builder, m: BuiltModel) -> None:
+def add_plan_variables(b: ModelBuilder, m: BuiltModel) -> None:
     """`x[s,m,t] >= 0`: planned arrivals; `x <= capacity[s,m,t]`; `x = 0` for `t < e[s]`."""
     p = m.params
     ok = p.deliverable()
@@ -24,7 +18,7 @@ def add_plan_variables(b: _Builder, m: BuiltModel) -> None:
         m.x[o, t] = b.var(f"x_{o}_{t + 1}", 0.0, float(p.capacity[o, t]))
 
 
-def add_reservations(b: _Builder, m: BuiltModel) -> None:
+def add_reservations(b: ModelBuilder, m: BuiltModel) -> None:
     """`r[s,m,t] >= 0`, only for offers with a `reservation_fee`: `x + r <= capacity`;
     `r = 0` for `t < e[s]`; cost `reservation_fee * r` in F."""
     p = m.params
@@ -34,11 +28,11 @@ def add_reservations(b: _Builder, m: BuiltModel) -> None:
         j = b.var(f"r_{o}_{t + 1}", 0.0, cap)
         m.r[o, t] = j
         b.cost[j] += float(p.reservation_fee[o, t])
-        m.cap_row[o, t] = len(b.rows)
-        b.row_cols(f"cap_{o}_{t + 1}", [int(m.x[o, t]), j], [1.0, 1.0], LpConstraintLE, cap)
+        m.cap_row[o, t] = b.n_rows
+        b.row_cols(f"cap_{o}_{t + 1}", [int(m.x[o, t]), j], [1.0, 1.0], LE, cap)
 
 
-def add_fixed_plan(b: _Builder, m: BuiltModel, x_eff: np.ndarray, r_eff: np.ndarray) -> None:
+def add_fixed_plan(b: ModelBuilder, m: BuiltModel, x_eff: np.ndarray, r_eff: np.ndarray) -> None:
     """Replay: `x = x_eff` and `r = r_eff` (fixed columns, see `replay_arrivals`)."""
     p = m.params
     for o, t in zip(*np.nonzero(p.deliverable()), strict=True):
@@ -49,7 +43,7 @@ def add_fixed_plan(b: _Builder, m: BuiltModel, x_eff: np.ndarray, r_eff: np.ndar
             m.r[o, t] = b.var(f"r_{o}_{t + 1}", q, q)
 
 
-def _totals(b: _Builder, m: BuiltModel, basis: str) -> dict[tuple[int, int], int]:
+def _totals(b: ModelBuilder, m: BuiltModel, basis: str) -> dict[tuple[int, int], int]:
     """Planned total of each material, per period or over the horizon (auxiliary columns).
 
     `tot[m] = sum_{s,t} x[s,m,t]` (horizon) or `tot[m,t] = sum_s x[s,m,t]` (period).
@@ -73,14 +67,14 @@ def _totals(b: _Builder, m: BuiltModel, basis: str) -> dict[tuple[int, int], int
                 continue
             name = f"tot_{mi}" if t < 0 else f"tot_{mi}_{t + 1}"
             j = b.var(name, 0.0)
-            b.row(f"def_{name}", [(j, 1.0), *((int(c), -1.0) for c in xs)], LpConstraintEQ, 0.0)
+            b.row(f"def_{name}", [(j, 1.0), *((int(c), -1.0) for c in xs)], EQ, 0.0)
             cache[(mi, t)] = j
     setattr(b, key, cache)
     return cache
 
 
 def _cap_rows(
-    b: _Builder,
+    b: ModelBuilder,
     m: BuiltModel,
     family: str,
     material: int,
@@ -103,7 +97,7 @@ def _cap_rows(
         if not terms:
             continue
         name = f"{family}_{material}_{len(b.row_info)}"
-        b.row(name, [*terms, (j_tot, -limit)], LpConstraintLE, 0.0)
+        b.row(name, [*terms, (j_tot, -limit)], LE, 0.0)
         b.row_info[name] = RowInfo(
             family,
             p.materials[material],
@@ -115,7 +109,7 @@ def _cap_rows(
         )
 
 
-def add_supplier_share(b: _Builder, m: BuiltModel) -> None:
+def add_supplier_share(b: ModelBuilder, m: BuiltModel) -> None:
     """Single source: `sum x[s,m] <= max_share[s] * sum_s' x[s',m]`."""
     p = m.params
     sc = p.scenario
@@ -129,7 +123,7 @@ def add_supplier_share(b: _Builder, m: BuiltModel) -> None:
         _cap_rows(b, m, "supplier_share", mi, {o: 1.0}, float(cap), sid, path)
 
 
-def add_country_share(b: _Builder, m: BuiltModel) -> None:
+def add_country_share(b: ModelBuilder, m: BuiltModel) -> None:
     """Country: `sum_{s in c} x[s,m] <= max_country_share[c] * sum_s x[s,m]`."""
     p = m.params
     caps = p.scenario.policy.max_country_share
@@ -145,7 +139,7 @@ def add_country_share(b: _Builder, m: BuiltModel) -> None:
                 _cap_rows(b, m, "country_share", mi, weights, limit, code, path)
 
 
-def add_country_exposure(b: _Builder, m: BuiltModel) -> None:
+def add_country_exposure(b: ModelBuilder, m: BuiltModel) -> None:
     """Exposure: `sum_{s in c or c in controlled_by[s]} x[s,m] <= max_country_exposure[c]
     * sum_s x[s,m]`."""
     p = m.params
@@ -167,7 +161,7 @@ def add_country_exposure(b: _Builder, m: BuiltModel) -> None:
                 _cap_rows(b, m, "country_exposure", mi, weights, limit, code, path)
 
 
-def add_average_risk(b: _Builder, m: BuiltModel) -> None:
+def add_average_risk(b: ModelBuilder, m: BuiltModel) -> None:
     """Risk: `sum_s risk[s] * x[s,m] <= max_average_risk * sum_s x[s,m]`."""
     p = m.params
     limit = p.scenario.policy.max_average_risk
@@ -181,7 +175,7 @@ def add_average_risk(b: _Builder, m: BuiltModel) -> None:
         )
 
 
-def add_min_order(b: _Builder, m: BuiltModel) -> None:
+def add_min_order(b: ModelBuilder, m: BuiltModel) -> None:
     """Min order: `min_order * z[s,m,t] <= x[s,m,t] <= capacity * z[s,m,t]`, z binary."""
     p = m.params
     for o, t in zip(*np.nonzero(m.x >= 0), strict=True):
@@ -189,18 +183,18 @@ def add_min_order(b: _Builder, m: BuiltModel) -> None:
         if q <= 0:
             continue
         j = int(m.x[o, t])
-        z = b.var(f"z_{o}_{t + 1}", cat=LpBinary)
+        z = b.var(f"z_{o}_{t + 1}", cat=BINARY)
         m.z[o, t] = z
-        b.row(f"minord_lo_{o}_{t + 1}", [(j, 1.0), (z, -q)], LpConstraintGE, 0.0)
+        b.row(f"minord_lo_{o}_{t + 1}", [(j, 1.0), (z, -q)], GE, 0.0)
         b.row(
             f"minord_up_{o}_{t + 1}",
             [(j, 1.0), (z, -float(p.capacity[o, t]))],
-            LpConstraintLE,
+            LE,
             0.0,
         )
 
 
-def add_fixed_cost(b: _Builder, m: BuiltModel) -> None:
+def add_fixed_cost(b: ModelBuilder, m: BuiltModel) -> None:
     """Fixed cost: `x[s,m,t] + r[s,m,t] <= capacity * u[s]`, u binary, cost
     `fixed_cost * u[s]` (a supplier planned from or reserved at is used)."""
     p = m.params
@@ -211,7 +205,7 @@ def add_fixed_cost(b: _Builder, m: BuiltModel) -> None:
         offers = np.flatnonzero(p.offer_supplier == si)
         if not (m.x[offers] >= 0).any():
             continue  # nothing can be planned from it here: no binary needed
-        u = b.var(f"u_{si}", cat=LpBinary)
+        u = b.var(f"u_{si}", cat=BINARY)
         m.u[si] = u
         b.cost[u] += cost
         for o in offers:
@@ -219,10 +213,10 @@ def add_fixed_cost(b: _Builder, m: BuiltModel) -> None:
                 terms = [(int(m.x[o, t]), 1.0), (u, -float(p.capacity[o, t]))]
                 if m.r[o, t] >= 0:
                     terms.append((int(m.r[o, t]), 1.0))
-                b.row(f"fixed_{o}_{t + 1}", terms, LpConstraintLE, 0.0)
+                b.row(f"fixed_{o}_{t + 1}", terms, LE, 0.0)
 
 
-def add_min_suppliers(b: _Builder, m: BuiltModel) -> None:
+def add_min_suppliers(b: ModelBuilder, m: BuiltModel) -> None:
     """Min suppliers: `sum_s v[s,m] >= min_suppliers` for every material with demand, and
     `sum_t x[s,m] >= min_supplier_share * sum x[.,m] - Cap[m] * (1 - v[s,m])`."""
     p = m.params
@@ -240,12 +234,12 @@ def add_min_suppliers(b: _Builder, m: BuiltModel) -> None:
         j_tot = totals.get((mi, -1))
         vs = []
         for o in offers:
-            v = b.var(f"v_{o}", cat=LpBinary)
+            v = b.var(f"v_{o}", cat=BINARY)
             m.v[o] = v
             vs.append(v)
             xs = [(int(c), 1.0) for c in m.x[o] if c >= 0]
             terms = [*xs, (v, -big)]
             if j_tot is not None:
                 terms.append((j_tot, -share))
-            b.row(f"minsup_share_{o}", terms, LpConstraintGE, -big)
-        b.row(f"minsup_count_{mi}", [(v, 1.0) for v in vs], LpConstraintGE, float(k))
+            b.row(f"minsup_share_{o}", terms, GE, -big)
+        b.row(f"minsup_count_{mi}", [(v, 1.0) for v in vs], GE, float(k))

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import numpy as np
-from pulp import (
-    LpConstraintGE,
-)
 
-from optimizer.model.builder import BuiltModel, _Builder
+from optimizer.model.builder import GE, BuiltModel, ModelBuilder
 
 
 def scenario_cost_terms(m: BuiltModel, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -36,7 +33,7 @@ def scenario_cost_terms(m: BuiltModel, w: int) -> tuple[np.ndarray, np.ndarray]:
     return cols, coefs
 
 
-def add_objective(b: _Builder, m: BuiltModel, *, with_cvar: bool = True) -> None:
+def add_objective(b: ModelBuilder, m: BuiltModel, *, with_cvar: bool = True) -> None:
     """Objective: `F + sum_w p[w] * C[w]` (F, the plan's own cost, is already on its
     columns), plus with `cvar` (unless `with_cvar` is False):
     `cvar_weight * (eta + 1/(1 - cvar_alpha) * sum_w p[w] * u[w])`, `u[w] >= C[w] - eta`,
@@ -55,4 +52,4 @@ def add_objective(b: _Builder, m: BuiltModel, *, with_cvar: bool = True) -> None
             weight = objective.cvar_weight * out.probability / (1.0 - objective.cvar_alpha)
             b.cost[j] += weight
             terms = [(j, 1.0), (m.eta, 1.0), *zip(cols.tolist(), (-coefs).tolist(), strict=True)]
-            b.row(f"cvar_{w}", terms, LpConstraintGE, 0.0)
+            b.row(f"cvar_{w}", terms, GE, 0.0)

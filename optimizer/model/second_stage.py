@@ -6,18 +6,12 @@ variables, spot capacity, calls of reserved capacity and the balance.
 from __future__ import annotations
 
 import numpy as np
-from pulp import (
-    LpBinary,
-    LpConstraintEQ,
-    LpConstraintGE,
-    LpConstraintLE,
-)
 
-from optimizer.model.builder import BuiltModel, Complement, _Builder
+from optimizer.model.builder import BINARY, EQ, GE, LE, BuiltModel, Complement, ModelBuilder
 from optimizer.model.parameters import Parameters
 
 
-def add_targets(b: _Builder, m: BuiltModel) -> None:
+def add_targets(b: ModelBuilder, m: BuiltModel) -> None:
     """Targets in w0: `below[m,t] >= ss[m,t] - inv[m,t,w0]`, `endshort[m] >= E[m] -
     inv[m,P,w0]`, both >= 0; cost `safety_stock_penalty * below + end_stock_penalty *
     endshort` in F."""
@@ -33,7 +27,7 @@ def add_targets(b: _Builder, m: BuiltModel) -> None:
                 f"ss_{mi}_{t + 1}",
                 [j, int(m.inv[w0, mi, t])],
                 [1.0, 1.0],
-                LpConstraintGE,
+                GE,
                 float(p.safety_stock[mi, t]),
             )
         if p.end_stock[mi] > 0:
@@ -44,7 +38,7 @@ def add_targets(b: _Builder, m: BuiltModel) -> None:
                 f"end_{mi}",
                 [j, int(m.inv[w0, mi, last])],
                 [1.0, 1.0],
-                LpConstraintGE,
+                GE,
                 float(p.end_stock[mi]),
             )
 
@@ -58,29 +52,29 @@ def material_cap(p: Parameters, mi: int, t: int | None = None) -> float:
     return float(p.initial[mi] + p.inbound[mi, :end].sum() + p.capacity[offers, :end].sum())
 
 
-def add_stock_before_shortage(b: _Builder, m: BuiltModel, complement: Complement) -> None:
+def add_stock_before_shortage(b: ModelBuilder, m: BuiltModel, complement: Complement) -> None:
     """Stock before shortage in w0, where the LP optimum broke it: `short <= demand * q`,
     `inv <= Cap[m] * (1 - q)`, q[m,t] binary (complementarity of short and inv); Cap[m] is
     taken over periods 1..t, the tightest valid bound (same optimum, a stronger MILP)."""
     p = m.params
     w0 = m.base
     for mi, t in sorted(complement):
-        q = b.var(f"q_{mi}_{t + 1}", cat=LpBinary)
+        q = b.var(f"q_{mi}_{t + 1}", cat=BINARY)
         m.q[mi, t] = q
         big = material_cap(p, mi, t)
         b.row_cols(
             f"sbs_short_{mi}_{t + 1}",
             [int(m.short[w0, mi, t]), q],
             [1.0, -float(p.demand[mi, t])],
-            LpConstraintLE,
+            LE,
             0.0,
         )
         b.row_cols(
-            f"sbs_inv_{mi}_{t + 1}", [int(m.inv[w0, mi, t]), q], [1.0, big], LpConstraintLE, big
+            f"sbs_inv_{mi}_{t + 1}", [int(m.inv[w0, mi, t]), q], [1.0, big], LE, big
         )
 
 
-def add_scenario_variables(b: _Builder, m: BuiltModel, w: int) -> None:
+def add_scenario_variables(b: ModelBuilder, m: BuiltModel, w: int) -> None:
     """`inv >= 0`, `0 <= short <= demand`; `y >= 0` spot buys (`y <= a * capacity`) and `o >= 0`
     calls where r exists, both not in w0 (unless replaying), 0 for t < e[s], and only where
     a shipment due in t arrives within the horizon (t + k <= P)."""
@@ -106,7 +100,7 @@ def add_scenario_variables(b: _Builder, m: BuiltModel, w: int) -> None:
                 calls[o, t] = var(f"o_{o}_{t + 1}_{w}", 0.0, up)
 
 
-def add_spot_capacity(b: _Builder, m: BuiltModel, w: int) -> None:
+def add_spot_capacity(b: ModelBuilder, m: BuiltModel, w: int) -> None:
     """Spot: `a * x + o + y <= a * capacity` (planned, called and spot volume share the
     capacity)."""
     p = m.params
@@ -118,15 +112,15 @@ def add_spot_capacity(b: _Builder, m: BuiltModel, w: int) -> None:
     xs = m.x[o_idx, t_idx].tolist()
     ys = m.y[w][o_idx, t_idx].tolist()
     calls = m.o[w][o_idx, t_idx].tolist()
-    m.spot_row[w, o_idx, t_idx] = len(b.rows) + np.arange(len(o_idx))
+    m.spot_row[w, o_idx, t_idx] = b.n_rows + np.arange(len(o_idx))
     for o, t, a, cap, xj, yj, oj in zip(
         o_idx.tolist(), t_idx.tolist(), avail, caps, xs, ys, calls, strict=True
     ):
         cols, coefs = ([xj, yj, oj], [a, 1.0, 1.0]) if oj >= 0 else ([xj, yj], [a, 1.0])
-        row(f"spot_{o}_{t + 1}_{w}", cols, coefs, LpConstraintLE, a * cap)
+        row(f"spot_{o}_{t + 1}_{w}", cols, coefs, LE, a * cap)
 
 
-def add_calls(b: _Builder, m: BuiltModel, w: int) -> None:
+def add_calls(b: ModelBuilder, m: BuiltModel, w: int) -> None:
     """Calls: `o[s,m,t,w] <= a * r[s,m,t]` (only reserved capacity can be called)."""
     out = m.outcomes[w]
     row = b.row_cols
@@ -136,12 +130,12 @@ def add_calls(b: _Builder, m: BuiltModel, w: int) -> None:
             f"call_{o}_{t + 1}_{w}",
             [int(m.o[w, o, t]), int(m.r[o, t])],
             [1.0, -a],
-            LpConstraintLE,
+            LE,
             0.0,
         )
 
 
-def add_balance(b: _Builder, m: BuiltModel, w: int) -> None:
+def add_balance(b: ModelBuilder, m: BuiltModel, w: int) -> None:
     """Balance: `inv[m,t,w] = inv[m,t-1,w] + inbound[m,t] + A[m,t,w] + short[m,t,w]
     - demand[m,t]`, `inv[m,0,w] = initial_inventory`, with arrivals
     `A[m,t,w] = sum_s sum_{t' : t' + k[s,m,t',w] = t} (a*x + o + y)[s,m,t']`."""
@@ -180,4 +174,4 @@ def add_balance(b: _Builder, m: BuiltModel, w: int) -> None:
         for t in range(n_t):
             cols[t].append(short[t])
             coefs[t].append(-1.0)
-            row(f"bal_{mi}_{t + 1}_{w}", cols[t], coefs[t], LpConstraintEQ, rhs_list[mi][t])
+            row(f"bal_{mi}_{t + 1}_{w}", cols[t], coefs[t], EQ, rhs_list[mi][t])

@@ -116,7 +116,7 @@ def context(c: Comparison) -> dict[str, Any]:
 
 def render(c: Comparison) -> str:
     """The compare page as HTML text."""
-    text = files("optimizer").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    text = files("optimizer.reports").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
     return environment().from_string(text).render(**context(c))
 
 

@@ -16,19 +16,20 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from optimizer.app.pipeline import RunResult
-from optimizer.common.processes import pid_alive
 from optimizer.common.errors import UserError
+from optimizer.common.processes import pid_alive
 from optimizer.common.safe_text import escape
-from optimizer.reports.csv_files import write_table, run_tables
+from optimizer.io.run_folder import RunData
+from optimizer.reports.csv_files import run_tables, write_table
 from optimizer.reports.safe_output import MARKER, check_target, marker_text, still_ours
-from optimizer.schema.tables import SCENARIO_COLUMNS, SPOT_COLUMNS
+from optimizer.results.plan import Plan
+from optimizer.schema.tables import SCENARIO_COLUMNS, SPOT_COLUMNS, SURVIVE_COLUMNS
 
 TMP_PREFIX = ".sourcing-tmp-"
 
 
 def run_files(
-    run: RunResult,
+    plan: Plan,
     doc: dict[str, Any],
     resolved_yaml: str,
     *,
@@ -37,13 +38,21 @@ def run_files(
 ) -> dict[str, Callable[[Path], None]]:
     """The files of a run folder, each as a writer taking its path, in writing order.
 
-    report.html (and plan.xlsx with `excel`) come last: they are made from the
-    files written before them, as `sourcing report RUN_DIR` makes them. With a
-    `survive` report (`run --survive`), survive.csv comes before them and the report
-    gains its section.
+    report.html (and plan.xlsx with `excel`) are made from the same tables, in
+    memory, as `RunData` (the form `sourcing report RUN_DIR` reads a folder
+    into). With a `survive` report (`run --survive`), survive.csv is written
+    and the report gains its section.
     """
-    plan = run.plan
     tables = run_tables(plan)
+    data = RunData(
+        doc,
+        tables["plan.csv"],
+        tables["orders.csv"].assign(order_date=tables["orders.csv"]["order_date"].astype(str)),
+        tables["inventory.csv"],
+        plan.scenario,
+        None,
+        None if survive is None else survive.table,
+    )
     files: dict[str, Callable[[Path], None]] = {
         "plan.csv": lambda p: write_table(tables["plan.csv"], p),
         "orders.csv": lambda p: write_table(tables["orders.csv"], p),
@@ -54,26 +63,23 @@ def run_files(
         "scenario.resolved.yaml": lambda p: p.write_text(resolved_yaml),
     }
     if survive is not None:
-        from optimizer.schema.tables import SURVIVE_COLUMNS
-
         files["survive.csv"] = lambda p: write_table(survive.table, p, SURVIVE_COLUMNS)
-    files["report.html"] = _write_report
+    files["report.html"] = lambda p: _write_report(data, p)
     if excel:
-        files["plan.xlsx"] = _write_workbook
+        files["plan.xlsx"] = lambda p: _write_workbook(data, p)
     return files
 
 
-def _write_report(path: Path) -> None:
+def _write_report(data: RunData, path: Path) -> None:
     from optimizer.reports.html import write_report
 
-    write_report(path.parent, path)
+    write_report(data, path)
 
 
-def _write_workbook(path: Path) -> None:
-    from optimizer.io.run_folder import read_run
+def _write_workbook(data: RunData, path: Path) -> None:
     from optimizer.reports.excel import write_workbook
 
-    write_workbook(read_run(path.parent), path)
+    write_workbook(data, path)
 
 
 def ensure_writable(out: Path, force: bool, inputs: Iterable[Path] = ()) -> Path:

@@ -239,14 +239,22 @@ def _top(shares: dict[str, float | None], n: int = 4) -> str:
 
 def render(run: RunData) -> str:
     """The report page as HTML text."""
-    text = files("optimizer").joinpath("report.html.j2").read_text(encoding="utf-8")
+    text = (
+        files("optimizer.reports")
+        .joinpath("templates", "report.html.j2")
+        .read_text(encoding="utf-8")
+    )
     return environment().from_string(text).render(**context(run))
 
 
-def write_report(folder: Path, path: Path | None = None) -> Path:
-    """(Re)write a run folder's report from its files; the file is replaced atomically."""
-    html = render(read_run(folder))
-    target = path or folder / REPORT
+def rewrite_report(folder: Path) -> Path:
+    """(Re)write a run folder's report from its files (`sourcing report RUN_DIR`)."""
+    return write_report(read_run(folder), folder / REPORT)
+
+
+def write_report(data: RunData, target: Path) -> Path:
+    """Write the report of a run; the file is replaced atomically."""
+    html = render(data)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("w", encoding="utf-8", newline="\n") as fh:

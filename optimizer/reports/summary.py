@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from optimizer.app.pipeline import RunResult
 from optimizer.results.plan import PENALTY_KEYS, SPEND_KEYS, Plan
 
 V1_COST_KEYS = ("purchase", "delay", "spot", "holding", "shortage", "safety_stock", "fixed")
@@ -44,8 +45,23 @@ def cost_document(plan: Plan) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class SolveFacts:
+    """How a plan was obtained: the solver's answer, the model's size, the timings."""
+
+    solver: str
+    status: str
+    message: str
+    gap: float | None
+    seconds: float
+    model: Mapping[str, int | str]
+    checked: bool
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+
 def summary(
-    run: RunResult,
+    plan: Plan,
+    facts: SolveFacts,
     *,
     file: str | None = None,
     content_hash: str | None = None,
@@ -53,7 +69,6 @@ def summary(
     timings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """The `summary.json` document of a run (DESIGN §5)."""
-    plan = run.plan
     sc = plan.scenario
     materials = {}
     probs = dict(zip(plan.scenarios["scenario"], plan.scenarios["probability"], strict=True))
@@ -77,8 +92,7 @@ def summary(
             "expected_called": _num(sum(probs[w] * q for w, q in called.items())),
             "called_by_scenario": {w: _num(q) for w, q in called.items()},
         }
-    solver = run.solve
-    all_timings = {**run.timings, **(timings or {})}
+    all_timings = {**facts.timings, **(timings or {})}
     return {
         "scenario": sc.name,
         "title": sc.title,
@@ -113,16 +127,16 @@ def summary(
             }
             for r in plan.scenarios.itertuples(index=False)
         ],
-        "model": run.model_size,
+        "model": dict(facts.model),
         "solver": {
-            "name": solver.solver,
-            "status": solver.status.value,
-            "message": solver.message,
-            "gap": _num(solver.gap),
-            "seconds": round(solver.seconds, 4),
+            "name": facts.solver,
+            "status": facts.status,
+            "message": facts.message,
+            "gap": _num(facts.gap),
+            "seconds": round(facts.seconds, 4),
             "timings": {k: round(v, 4) for k, v in all_timings.items()},
         },
-        "checked": bool(run.check.ok),
+        "checked": bool(facts.checked),
         "shadow_prices": _shadow_records(plan.shadow_prices),
         "shadow_prices_note": plan.shadow_note,
         "versions": versions or {},

@@ -5,6 +5,7 @@ self-contained HTML page (inline CSS and SVG, no script, nothing fetched).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -58,10 +59,22 @@ def context(report: SurviveReport) -> dict[str, Any]:
 
 def render(report: SurviveReport) -> str:
     """The survive page as HTML text."""
-    text = files("optimizer").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    text = files("optimizer.reports").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
     return environment().from_string(text).render(**context(report))
 
 
 def write_survive_report(report: SurviveReport, path: Path) -> None:
     """Write the page (inside a folder being written all or nothing)."""
     path.write_text(render(report), encoding="utf-8", newline="\n")
+
+
+def survive_files(report: SurviveReport) -> dict[str, Callable[[Path], None]]:
+    """The files of `survive --out`: survive.csv (one row per node and material) and
+    survive.html (the table and a chart of time to survive against time to recover)."""
+    from optimizer.reports.csv_files import write_table
+    from optimizer.schema.tables import SURVIVE_COLUMNS
+
+    return {
+        "survive.csv": lambda p: write_table(report.table, p, SURVIVE_COLUMNS),
+        "survive.html": lambda p: write_survive_report(report, p),
+    }

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.model.builder import BuiltModel
-from optimizer.solve.ranging import Ranging
+from optimizer.solve.status import Ranging
 
 COLUMNS = [
     "constraint",

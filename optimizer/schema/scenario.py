@@ -26,8 +26,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from optimizer.schema.references import reference_problems
-
 ID_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 MAX_OUTCOMES_WITHOUT_SAMPLING = 4096
@@ -412,6 +410,8 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:
+        from optimizer.schema.references import reference_problems  # it reads Scenario
+
         problems = list(reference_problems(self))
         if problems:
             raise ReferenceErrors(problems)

@@ -22,9 +22,8 @@ import numpy as np
 
 from optimizer.common.errors import UserError
 from optimizer.common.native import quiet_stdout
-from optimizer.model.builder import BuiltModel
-from optimizer.solve.highs import pass_model, highs_problem
-from optimizer.solve.pulp_matrix import _assign
+from optimizer.model.builder import BuiltModel, MatrixForm
+from optimizer.solve.highs import highs_problem, pass_model
 from optimizer.solve.status import SolveResult, SolverOptions, Status, mip_gap_of
 
 
@@ -183,22 +182,19 @@ def _wait_cbc(proc: subprocess.Popen[bytes], time_limit: float | None) -> int | 
         return None
 
 
-def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
+def solve_cbc(built: BuiltModel, form: MatrixForm, options: SolverOptions) -> SolveResult:
     """Solve with CBC: MPS file in a private temporary folder, CBC in its own process group."""
-    from pulp import COIN_CMD
-
     from optimizer.common import reaper
 
     exe = cbc_path()
     if not os.access(exe, os.X_OK):
         raise UserError(f"CBC at {exe} is not executable; use --solver highs")
-    prob = built.prob
-    is_mip = bool(built.is_mip)
+    is_mip = bool(form.integer.any())
     sweep_cbc_files()
     with cbc_folder() as tmp:
         mps, sol, log = (str(Path(tmp) / n) for n in ("model.mps", "model.sol", "cbc.log"))
         t0 = time.perf_counter()
-        pulp_names = _write_mps(built, mps)
+        pulp_names = _write_mps(built, form, mps)
         args = [exe, mps]
         if options.time_limit is not None:
             args += ["-sec", f"{options.time_limit:g}", "-timeMode", "elapsed"]
@@ -265,14 +261,10 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
             )
         if pulp_names is None:
             col_values, col_dj, row_duals = _read_cbc_solution(
-                sol, len(built.columns), len(built.row_names)
+                sol, len(form.cost), len(form.row_lower)
             )
         else:
-            reader = COIN_CMD(path=exe, msg=False)
-            _st, values, dj, duals, _sl, _sol_st = reader.readsol_MPS(sol, prob, *pulp_names)
-            col_values = np.array([float(values.get(v.name) or 0.0) for v in built.columns])
-            col_dj = np.array([float(dj.get(v.name) or 0.0) for v in built.columns])
-            row_duals = np.array([float(duals.get(r, 0.0)) for r in built.row_names])
+            col_values, col_dj, row_duals = _read_pulp_solution(exe, sol, built, pulp_names)
         first_line = Path(sol).read_text(errors="replace").splitlines()[:1]
     result = SolveResult(
         _cbc_status(first_line[0] if first_line else "", is_mip),
@@ -291,7 +283,7 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
         if not is_mip:
             result.duals = row_duals
             result.reduced_costs = col_dj
-        result.objective = float(result.values @ built.cost) + float(prob.objective.constant)
+        result.objective = float(result.values @ form.cost) + float(form.offset)
         result.gap = _cbc_gap(log_text) if result.status is Status.FEASIBLE else 0.0
         stated = _stated_objective(result.message)
         if stated is not None and abs(stated - result.objective) > 1e-6 * max(1.0, abs(stated)):
@@ -301,12 +293,11 @@ def solve_cbc(built: BuiltModel, options: SolverOptions) -> SolveResult:
             result.values = result.duals = result.reduced_costs = None
             result.objective = None
             return result
-        _assign(built, result)
     result.extract_seconds = time.perf_counter() - t3
     return result
 
 
-def _write_mps(built: BuiltModel, path: str) -> tuple[object, ...] | None:
+def _write_mps(built: BuiltModel, form: MatrixForm, path: str) -> tuple[object, ...] | None:
     """Write the model as MPS for CBC.
 
     HiGHS' writer (from the recorded matrix, rows r<i> and columns c<i> in the
@@ -314,22 +305,43 @@ def _write_mps(built: BuiltModel, path: str) -> tuple[object, ...] | None:
     the fallback when highspy is not usable. Returns PuLP's name maps when PuLP
     wrote the file (the solution is then read by name), None otherwise.
     """
-    if highs_problem() is None and built.matrix is not None:
+    if highs_problem() is None:
         import highspy
 
         with quiet_stdout(False):
             h = highspy.Highs()
             h.setOptionValue("output_flag", False)
             try:
-                pass_model(h, built.matrix, float(built.prob.objective.constant))
+                pass_model(h, form)
                 status = h.writeModel(path)
             except RuntimeError:  # HiGHS refused the model: PuLP writes it
                 status = None
         # kWarning: HiGHS names the rows r<i> and columns c<i> itself (it always warns so)
         if status in (highspy.HighsStatus.kOk, highspy.HighsStatus.kWarning):
             return None
-    vs, var_names, row_names, _ = built.prob.writeMPS(path, rename=1)
+    vs, var_names, row_names, _ = built.problem.writeMPS(path, rename=1)
     return vs, var_names, row_names
+
+
+def _read_pulp_solution(
+    exe: str, sol: str, built: BuiltModel, pulp_names: tuple[object, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column values, reduced costs and row duals of a CBC solution of PuLP's MPS file,
+    by name, in the order of `BuiltModel.solver_form` (the model's, then any added)."""
+    from pulp import COIN_CMD
+
+    from optimizer.model.pulp_problem import every_row, every_variable
+
+    prob = built.problem
+    reader = COIN_CMD(path=exe, msg=False)
+    _st, values, dj, duals, _sl, _sol_st = reader.readsol_MPS(sol, prob, *pulp_names)
+    cols = every_variable(prob, built.variables)
+    rows = every_row(prob, built.row_names)
+    return (
+        np.array([float(values.get(v.name) or 0.0) for v in cols]),
+        np.array([float(dj.get(v.name) or 0.0) for v in cols]),
+        np.array([float(duals.get(r, 0.0)) for r in rows]),
+    )
 
 
 def _read_cbc_solution(

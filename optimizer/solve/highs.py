@@ -10,10 +10,9 @@ import time
 import numpy as np
 
 from optimizer.common.native import quiet_stdout
-from optimizer.model.builder import BuiltModel, MatrixForm
-from optimizer.solve.pulp_matrix import _assign, matrix_form
-from optimizer.solve.ranging import Ranging
-from optimizer.solve.status import SolveResult, SolverOptions, Status, mip_gap_of
+from optimizer.model.builder import MatrixForm
+from optimizer.solve.ranging import HighsRanging
+from optimizer.solve.status import Ranging, SolveResult, SolverOptions, Status, mip_gap_of
 
 HIGHS_API = ("Highs", "HighsModelStatus", "HighsStatus", "MatrixFormat", "ObjSense")
 
@@ -73,12 +72,11 @@ def highs_version() -> str:
         return ""
 
 
-def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) -> SolveResult:
+def solve_highs(form: MatrixForm, options: SolverOptions, ipm: bool = False) -> SolveResult:
     """Solve with HiGHS in-process, handing the model over in one `passModel`."""
     import highspy
 
     t0 = time.perf_counter()
-    form = built.matrix if built.matrix is not None else matrix_form(built)
     is_mip = bool(form.integer.any())
     with quiet_stdout(options.verbose):
         h = highspy.Highs()
@@ -91,7 +89,7 @@ def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) ->
             h.setOptionValue("threads", int(options.threads))
         if ipm and not is_mip:
             h.setOptionValue("solver", "ipm")
-        pass_model(h, form, float(built.prob.objective.constant))
+        pass_model(h, form)
         t1 = time.perf_counter()
         _run_interruptibly(h)
         t2 = time.perf_counter()
@@ -109,14 +107,13 @@ def solve_highs(built: BuiltModel, options: SolverOptions, ipm: bool = False) ->
                 result.ranging = _ranging(h, form)
         result.objective = float(info.objective_function_value)
         result.gap = float(info.mip_gap) if is_mip else 0.0
-        _assign(built, result)
     result.extract_seconds = time.perf_counter() - t2
     result.message = h.modelStatusToString(h.getModelStatus())
     return result
 
 
 def fixed_lp_duals(
-    built: BuiltModel, values: np.ndarray
+    form: MatrixForm, values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, Ranging | None] | None:
     """Row duals, reduced costs and ranging of a MILP's LP with the integers fixed at
     `values`.
@@ -125,12 +122,11 @@ def fixed_lp_duals(
     the LP that remains once the yes/no decisions are taken. Uses HiGHS;
     None when it is not available or the fixed LP does not solve.
     """
-    h = _solved_fixed_lp(built, values)
+    h = _solved_fixed_lp(form, values)
     if h is None:
         return None
     sol = h.getSolution()  # type: ignore[attr-defined]
     duals, reduced = np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
-    form = built.matrix if built.matrix is not None else matrix_form(built)
     fixed = np.where(form.integer, np.round(values), np.nan)
     lp = dataclasses.replace(
         form,
@@ -144,14 +140,14 @@ def _ranging(h: object, form: MatrixForm) -> Ranging | None:
     """Ranging of the LP HiGHS has just solved to optimality, or None when its basis
     cannot be read (an older highspy)."""
     try:
-        return Ranging(h, form)
+        return HighsRanging(h, form)
     except Exception:
         return None
 
 
-def fixed_lp(built: BuiltModel, values: np.ndarray) -> tuple[np.ndarray, float] | None:
+def fixed_lp(form: MatrixForm, values: np.ndarray) -> tuple[np.ndarray, float] | None:
     """Column values and objective of the LP with the integers fixed at `values`, rounded."""
-    h = _solved_fixed_lp(built, values)
+    h = _solved_fixed_lp(form, values)
     if h is None:
         return None
     sol = h.getSolution()  # type: ignore[attr-defined]
@@ -159,13 +155,12 @@ def fixed_lp(built: BuiltModel, values: np.ndarray) -> tuple[np.ndarray, float] 
     return np.asarray(sol.col_value, dtype=float), objective
 
 
-def _solved_fixed_lp(built: BuiltModel, values: np.ndarray) -> object | None:
+def _solved_fixed_lp(form: MatrixForm, values: np.ndarray) -> object | None:
     """HiGHS after solving the LP with the integers fixed; None if unavailable or not optimal."""
     if highs_problem() is not None:
         return None
     import highspy
 
-    form = built.matrix if built.matrix is not None else matrix_form(built)
     fixed = np.where(form.integer, np.round(values), np.nan)
     lower = np.where(form.integer, fixed, form.col_lower)
     upper = np.where(form.integer, fixed, form.col_upper)
@@ -175,7 +170,7 @@ def _solved_fixed_lp(built: BuiltModel, values: np.ndarray) -> object | None:
     with quiet_stdout(False):
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
-        pass_model(h, lp, float(built.prob.objective.constant))
+        pass_model(h, lp)
         _run_interruptibly(h)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
@@ -215,7 +210,7 @@ def _run_interruptibly(h: object) -> None:
         raise failure[0]
 
 
-def pass_model(h: object, form: MatrixForm, offset: float) -> None:
+def pass_model(h: object, form: MatrixForm) -> None:
     """Hand the arrays to HiGHS in one call, straight from numpy.
 
     The numpy overload of `passModel` copies each array at once; filling a
@@ -230,7 +225,7 @@ def pass_model(h: object, form: MatrixForm, offset: float) -> None:
         form.nnz,
         int(highspy.MatrixFormat.kRowwise),
         int(highspy.ObjSense.kMinimize),
-        offset,
+        float(form.offset),
         np.ascontiguousarray(form.cost, dtype=np.float64),
         np.ascontiguousarray(form.col_lower, dtype=np.float64),
         np.ascontiguousarray(form.col_upper, dtype=np.float64),

@@ -7,13 +7,12 @@ import numpy as np
 
 from optimizer.model.builder import BuiltModel, MatrixForm
 from optimizer.solve.highs import fixed_lp
-from optimizer.solve.pulp_matrix import _assign, matrix_form
 from optimizer.solve.status import DEFAULT_MIP_GAP, SolveResult, Status
 
 ROUNDING_TOLERANCE = 1e-9  # relative row violation allowed once the integers are rounded
 
 
-def integral(built: BuiltModel, result: SolveResult) -> SolveResult:
+def integral(built: BuiltModel, form: MatrixForm, result: SolveResult) -> SolveResult:
     """A MILP plan whose yes/no decisions hold when rounded to exact 0 and 1.
 
     Solvers accept an integer within 1e-6 or so of 0 or 1; with a big-M
@@ -25,14 +24,13 @@ def integral(built: BuiltModel, result: SolveResult) -> SolveResult:
     """
     if result.values is None or not result.status.has_plan:
         return result
-    form = built.matrix if built.matrix is not None else matrix_form(built)
     if not form.integer.any():
         return result
-    _drop_idle_fixed_costs(built, result)
+    _drop_idle_fixed_costs(built, form, result)
     rounded = np.where(form.integer, np.round(result.values), result.values)
     if _row_violation(form, rounded) <= ROUNDING_TOLERANCE:
         return result
-    fixed = fixed_lp(built, rounded)
+    fixed = fixed_lp(form, rounded)
     if fixed is None:  # no HiGHS, or the fixed LP does not solve: the plan's check decides
         return result
     values, objective = fixed
@@ -43,11 +41,10 @@ def integral(built: BuiltModel, result: SolveResult) -> SolveResult:
         result.status = Status.FEASIBLE
         result.gap = (result.gap or 0.0) + worse
     result.message += "; integer decisions rounded to 0/1 and the remaining LP re-solved"
-    _assign(built, result)
     return result
 
 
-def _drop_idle_fixed_costs(built: BuiltModel, result: SolveResult) -> None:
+def _drop_idle_fixed_costs(built: BuiltModel, form: MatrixForm, result: SolveResult) -> None:
     """Close suppliers whose fixed cost a plan pays without buying anything from them.
 
     An incumbent found at a time limit may have `u[s] = 1` and no volume from s
@@ -63,13 +60,12 @@ def _drop_idle_fixed_costs(built: BuiltModel, result: SolveResult) -> None:
         cols = built.x[built.params.offer_supplier == si]
         cols = cols[cols >= 0]
         if values[j] > 0.0 and np.all(np.abs(values[cols]) < 1e-9):  # plan.ZERO
-            dropped += float(built.cost[j]) * float(values[j])
+            dropped += float(form.cost[j]) * float(values[j])
             values[j] = 0.0
     if dropped:
         if result.objective is not None:
             result.objective -= dropped
         result.message += "; idle suppliers' fixed costs dropped"
-        _assign(built, result)
 
 
 def _gap_tolerance(result: SolveResult) -> float:

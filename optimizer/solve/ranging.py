@@ -12,7 +12,7 @@ from optimizer.model.builder import MatrixForm
 from optimizer.solve.status import INF
 
 
-class Ranging:
+class HighsRanging:
     """How far bounds can move before an LP optimum's duals change (HiGHS, optimal basis).
 
     `step(cols, rows)` is the largest t >= 0 such that moving the upper bounds of the

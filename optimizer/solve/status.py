@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-from optimizer.solve.ranging import Ranging
-
 INF = float("inf")
+
+
+class Ranging(Protocol):
+    """How far bounds of an LP optimum can move before its duals change (see
+    `optimizer.solve.ranging.HighsRanging`, the one implementation)."""
+
+    def step(self, cols: dict[int, float], rows: dict[int, float]) -> float:
+        """Largest t >= 0 such that moving the upper bounds of the columns and rows by
+        `t * delta` keeps the optimal basis (inf when nothing ends it)."""
+        ...
+
+    def objective_at(self, cols: dict[int, float], rows: dict[int, float], t: float) -> float:
+        """The optimum with those upper bounds moved by `t * delta` (NaN if not optimal)."""
+        ...
 
 DEFAULT_MIP_GAP = 1e-6  # relative; objectives are compared at 1e-6
 
