@@ -36,12 +36,13 @@ def _targets(out: Path | None, files: list[Path], force: bool) -> list[Path | No
     if out is None:
         return [None] * len(files)
     several = len(files) > 1
-    targets = [out_folder(out, str(f), several) for f in files]
-    stems = [t.name for t in targets]
+    targets: list[Path | None] = [out_folder(out, str(f), several) for f in files]
+    stems = [t.name for t in targets if t is not None]
     clash = sorted({s for s in stems if stems.count(s) > 1})
     if several and clash:
         raise UserError(f"several files would write to the same folder: {', '.join(clash)}")
     for target in targets:
+        assert target is not None
         ensure_writable(target, force, files)
     return targets
 

@@ -11,7 +11,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,7 +245,7 @@ _SIMPLE: dict[str, Any] = {
 }
 
 
-def _message(err: dict[str, Any], where: _Where) -> str:
+def _message(err: Mapping[str, Any], where: _Where) -> str:
     """A plain-English message for one pydantic error."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -269,7 +269,7 @@ def _message(err: dict[str, Any], where: _Where) -> str:
 _Found = tuple[PathKey, str, str | None]
 
 
-def _reference_problems(err: dict[str, Any]) -> list[_Found] | None:
+def _reference_problems(err: Mapping[str, Any]) -> list[_Found] | None:
     error = (err.get("ctx") or {}).get("error")
     if not isinstance(error, ReferenceErrors):
         return None

@@ -140,7 +140,7 @@ def read_summary(folder: Path) -> dict[str, Any]:
     problems = summary_problems(doc)
     if problems:
         raise RunFolderError(_listed(path, problems))
-    return doc  # type: ignore[no-any-return]
+    return doc
 
 
 def _read(path: Path, max_bytes: int) -> bytes:

@@ -289,9 +289,13 @@ class _Frame:
         self.limit = MAX_PERIODS if per_period else MAX_LIST_ITEMS  # items of a list
         self.key: str | None = None  # pending mapping key
         # line of each key (mapping) or item (list)
-        self.lines: Any = lines.maps.setdefault(path, {}) if self.is_map else array("i")
-        if not self.is_map:
-            lines.seqs[path] = self.lines
+        self.lines: Any
+        if self.is_map:
+            self.lines = lines.maps.setdefault(path, {})
+        else:
+            seq: array[int] = array("i")
+            lines.seqs[path] = seq
+            self.lines = seq
 
 _CACHE_SIZE = 100_000  # distinct plain scalars whose value is remembered
 
@@ -374,7 +378,7 @@ class ModelBuilder:
         if top is None:
             self.root = value
         elif top.is_map:
-            top.obj[top.key] = value  # type: ignore[index]
+            top.obj[top.key] = value  # type: ignore[call-overload,index]
             top.key = None
         else:
             if len(top.obj) >= top.limit:
@@ -460,7 +464,7 @@ class ModelBuilder:
         obj = top.obj
         if top.is_map:
             key = top.key
-            obj[key] = value  # type: ignore[index]
+            obj[key] = value  # type: ignore[call-overload,index]
             top.key = None
             return (*top.path, key)  # type: ignore[arg-type]
         if len(obj) >= top.limit:
@@ -484,7 +488,7 @@ def parse_yaml(text: str) -> tuple[Any, Lines, list[_YamlProblem]]:
     except yaml.YAMLError as exc:
         raise _syntax_problem(exc, text) from None
     except UnicodeError as exc:
-        raise _YamlProblem(None, f"text cannot be read: {exc.reason}") from None
+        raise _YamlProblem(None, f"text cannot be read: {getattr(exc, 'reason', exc)}") from None
     finally:
         loader.dispose()
     return data, builder.lines, builder.problems

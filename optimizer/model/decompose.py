@@ -64,7 +64,7 @@ def material_groups(p: Parameters) -> list[list[int]]:
             i = parent[i]
         return i
 
-    deliverable = p.deliverable().any(axis=1)
+    deliverable: np.ndarray = np.asarray(p.deliverable().any(axis=1))
     for s in range(len(p.suppliers)):
         if p.fixed_cost[s] <= 0:
             continue

@@ -93,9 +93,9 @@ def _admissible_mix(p: Parameters, mi: int, mid: str) -> list[PolicyConflict]:
     it reaches 1), then with `sum f = 1` the lowest average risk.
     """
     policy = p.scenario.policy
-    deliverable = p.deliverable()
-    windows = (
-        [deliverable.any(axis=1)]
+    deliverable: np.ndarray = p.deliverable()
+    windows: list[np.ndarray] = (
+        [np.asarray(deliverable.any(axis=1))]
         if policy.share_basis == "horizon"
         else [deliverable[:, t] for t in range(p.periods)]
     )

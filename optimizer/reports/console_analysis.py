@@ -56,8 +56,9 @@ def print_comparison(c: Comparison, console: Console) -> None:
         long = Table(title=f"Plans compared ({c.currency}, {c.unit})", title_justify="left")
         for col in ("figure", "unit", "plan", "value"):
             right = col == "value"
-            justify = "right" if right else "left"
-            long.add_column(col, justify=justify, overflow="fold", no_wrap=right)
+            long.add_column(
+                col, justify="right" if right else "left", overflow="fold", no_wrap=right
+            )
         for label, d in zip(c.labels, c.docs, strict=True):
             long.add_row("optimises", "", label, objective_text(d))
         for r in records:
@@ -69,8 +70,12 @@ def print_comparison(c: Comparison, console: Console) -> None:
     keys = ("supplier", "material", "country")
     columns = [col for col in c.volumes.columns if col not in keys]
     for col in (*keys, *columns):
-        justify = "left" if col in keys else "right"
-        vols.add_column(col, justify=justify, no_wrap=col not in keys, overflow="fold")
+        vols.add_column(
+            col,
+            justify="left" if col in keys else "right",
+            no_wrap=col not in keys,
+            overflow="fold",
+        )
     rows = c.volumes.to_dict(orient="records")
     for r in rows:
         cells = [format_delta(r[col]) if " - " in col else _qty(r[col]) for col in columns]

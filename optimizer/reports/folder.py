@@ -59,8 +59,8 @@ def run_files(
         "inventory.csv": lambda p: write_table(tables["inventory.csv"], p),
         "spot.csv": lambda p: write_table(plan.spot, p, SPOT_COLUMNS),
         "scenarios.csv": lambda p: write_table(plan.scenarios, p, SCENARIO_COLUMNS),
-        "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
-        "scenario.resolved.yaml": lambda p: p.write_text(resolved_yaml),
+        "summary.json": lambda p: _write_text(p, json.dumps(doc, indent=2) + "\n"),
+        "scenario.resolved.yaml": lambda p: _write_text(p, resolved_yaml),
     }
     if survive is not None:
         files["survive.csv"] = lambda p: write_table(survive.table, p, SURVIVE_COLUMNS)
@@ -68,6 +68,10 @@ def run_files(
     if excel:
         files["plan.xlsx"] = lambda p: _write_workbook(data, p)
     return files
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text)
 
 
 def _write_report(data: RunData, path: Path) -> None:

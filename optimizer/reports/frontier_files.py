@@ -1,5 +1,4 @@
-"""The frontier's files: frontier.csv and a chart of cost and shortage against the cap.
-"""
+"""The frontier's files: frontier.csv and a chart of cost and shortage against the cap."""
 
 from __future__ import annotations
 
@@ -30,8 +29,8 @@ def frontier_png(points: Sequence[FrontierPoint], country: str, currency: str, u
     """
     ok = sorted((p for p in points if p.has_plan), key=lambda p: -p.share)
     bad = [p for p in points if not p.has_plan]
-    style = {"font.size": 9, "axes.spines.top": False, "svg.hashsalt": "sourcing"}
-    with rc_context({**style, "text.parse_math": False}):  # `$...$` in a currency is text
+    style: dict[str, Any] = {"font.size": 9, "axes.spines.top": False, "svg.hashsalt": "sourcing"}
+    with rc_context({**style, "text.parse_math": False}):  # type: ignore[dict-item]  # `$...$` in a currency is text
         fig = Figure(figsize=(7.0, 4.2), dpi=100)
         ax = fig.subplots()
         peak = max((p.total_cost or 0.0 for p in ok), default=0.0)

@@ -166,7 +166,7 @@ def _orders(p: Parameters, x: np.ndarray) -> pd.DataFrame:
             "country": [p.country[s] for s in s_idx],
             "period": t_idx + 1,
             "order_day": [
-                order_day(t + 1, p.period_days, d) for t, d in zip(t_idx, delay, strict=True)
+                order_day(int(t) + 1, p.period_days, d) for t, d in zip(t_idx, delay, strict=True)
             ],
             "quantity": qty,
             "landed_unit_cost": landed,
@@ -191,7 +191,7 @@ def _reservations(p: Parameters, r: np.ndarray) -> pd.DataFrame:
             "country": [p.country[s] for s in s_idx],
             "period": t_idx + 1,
             "order_day": [
-                order_day(t + 1, p.period_days, d) for t, d in zip(t_idx, delay, strict=True)
+                order_day(int(t) + 1, p.period_days, d) for t, d in zip(t_idx, delay, strict=True)
             ],
             "quantity": qty,
             "landed_unit_cost": p.exercise_landed[o_idx, t_idx],

@@ -10,16 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from optimizer.schema.effects import date_period, effect_window
 from optimizer.schema.scenario import (
     BASE_NAME,
     MAX_OUTCOMES_WITHOUT_SAMPLING,
+    Disruption,
     Effect,
     Problem,
+    Risk,
     Scenario,
 )
+
+
+def _events(sc: Scenario) -> tuple[tuple[str, Sequence[Disruption | Risk]], ...]:
+    """Disruptions and risks, each with the key that lists them."""
+    return (("disruptions", sc.disruptions), ("risks", sc.risks))
 
 
 def _check_list(
@@ -51,7 +58,7 @@ def reference_problems(sc: Scenario) -> Iterator[Problem]:
                     code,
                 )
     yield from _event_problems(sc)
-    for key, events in (("disruptions", sc.disruptions), ("risks", sc.risks)):
+    for key, events in _events(sc):
         seen: dict[str, int] = {}
         for i, event in enumerate(events):
             if event.name in seen:
@@ -310,7 +317,7 @@ def _window_warnings(sc: Scenario) -> Iterator[Problem]:
         span = f"{start} to {last_day}"
     except OverflowError:
         span = f"{horizon.periods} periods from {start}"
-    for key, events in (("disruptions", sc.disruptions), ("risks", sc.risks)):
+    for key, events in _events(sc):
         for i, event in enumerate(events):
             for j, eff in enumerate(event.effects):
                 path = (key, i, "effects", j)

@@ -393,7 +393,7 @@ class Scenario(_Strict):
         default_factory=dict, description="Country defaults by country code."
     )
     suppliers: dict[Id, Supplier] = Field(min_length=1, description="Suppliers by id.")
-    policy: Policy = Field(default_factory=Policy)
+    policy: Policy = Field(default_factory=Policy)  # type: ignore[arg-type]
     disruptions: list[Disruption] = Field(
         default_factory=list, description="Mutually exclusive disruptions."
     )
@@ -406,7 +406,7 @@ class Scenario(_Strict):
         description="Spot price = landed price * (1 + spot_premium) [fraction: 0.5 = +50%; above "
         "1 warns, above 10 is an error]; default 0.5.",
     )
-    objective: Objective = Field(default_factory=Objective)
+    objective: Objective = Field(default_factory=Objective)  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _check_references(self) -> Scenario:
