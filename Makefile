@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make run    install, then solve the shipped baseline scenario
-#   make test   install (with test tools), then lint and run the whole test suite
+#   make test   install (with test tools), then lint (ruff, import contracts, mypy) and
+#               run the whole test suite
 #               (in CI, first installs Debian chromium for the browser test if missing)
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -19,8 +20,11 @@ install: $(VENV)/.installed
 run: install
 	$(VENV)/bin/sourcing run $(SCENARIO)
 
+# ruff, the import contracts of DESIGN §2 (pyproject [tool.importlinter]) and mypy
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 # The browser test opens report.html in Debian's Chromium; in CI (CI=true, as root)
 # it is installed here when missing, and the test fails rather than skips without it.

@@ -11,14 +11,13 @@ are the project's (infeasible policy, no solution, a plan that fails its check).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from optimizer.app.checked_solve import (
     PolicyInfeasible,
     RunResult,
     finish,
     model_size,
-    raise_for,
     solve_stock_first,
 )
 from optimizer.app.conflicts import matters
@@ -31,11 +30,9 @@ from optimizer.model.builder import BuiltModel
 from optimizer.model.decompose import split, worthwhile
 from optimizer.model.parameters import Parameters, PlanKey, build_parameters, plan_array
 from optimizer.model.presolve import policy_conflicts
-from optimizer.model.solution import solution_of, stock_first
 from optimizer.results.check import check_plan
 from optimizer.results.plan import Plan, extract_plan
 from optimizer.schema.scenario import Scenario
-from optimizer.solve.dispatch import solve
 from optimizer.solve.status import SolverOptions
 
 __all__ = ["PolicyInfeasible", "RunResult", "replay_plan", "run_scenario", "solve_model"]
@@ -82,24 +79,31 @@ def run_scenario(
 
 
 
-def solve_model(built: BuiltModel, options: SolverOptions | None = None) -> RunResult:
-    """Solve a built model, as it stands, and return its checked plan (the Python API).
+def solve_model(
+    params: Parameters,
+    extend: Callable[[BuiltModel], None] | None = None,
+    options: SolverOptions | None = None,
+) -> RunResult:
+    """Solve the model of `params`, extended by the caller, and return its checked plan
+    (the Python API).
 
-    `built.problem` may have been changed through PuLP (a row, a bound, a
-    column); the solver is handed exactly that problem. The plan is read from
-    the model's own columns, put in "stock before shortage" form where that
-    costs nothing more, and checked against the scenario's constraints (rows a
-    user added are the user's to check). Raises as `run_scenario` does.
+    `extend(built)` adds rows (or columns, bounds) to `built.problem` through PuLP;
+    it is called on every model built, as "stock before shortage" may need a
+    second model with binaries (DESIGN §4). The solver is handed exactly the
+    extended problem; the plan is read from the model's own columns and checked
+    against the scenario's constraints (rows a user added are the user's to check).
+    Raises as `run_scenario` does.
     """
     options = options or SolverOptions()
-    t0 = time.perf_counter()
-    result = solve(built, options)
-    raise_for(result)
-    assert result.values is not None
-    n = len(built.col_names)
-    solution = stock_first(solution_of(built, result.values[:n]))
-    timings = {"handoff": result.handoff_seconds, "solve": result.seconds}
-    timings["build_and_solve"] = time.perf_counter() - t0
+
+    def build(p: Parameters, complement: frozenset[tuple[int, int]]) -> BuiltModel:
+        built = build_model(p, complement=complement)
+        if extend is not None:
+            extend(built)
+        return built
+
+    built, result, solution, build_seconds = solve_stock_first(params, options, build)
+    timings = {"build": build_seconds, "handoff": result.handoff_seconds, "solve": result.seconds}
     run = finish(solution, result, model_size(built), timings)
     run.plan.shadow_prices, run.plan.shadow_note = prices_of(built, result)
     return run
