@@ -14,6 +14,10 @@ Python data itself, so that it can:
   on `suppliers.x.offers.m.capacity` can name the file and line that set it.
 
 Files larger than `MAX_FILE_BYTES` are refused before they are parsed.
+
+Longer than 400 lines because the reader is one state machine over parser events
+(scalars, mappings, lists, line numbers and the caps are checked together);
+splitting it would split that state.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ Scenario (the resolved inputs: offers, materials, settings and policy,
 disruptions). Every sheet's first row is a frozen header; numbers are numbers,
 with number formats that show their unit ('#,##0 "USD"', '0.0%', ...); dates
 are dates. Made from a run folder's files (`RunData`), like the HTML report.
+
+Longer than 400 lines because it holds one function per sheet of one workbook,
+sharing its styles and number formats.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ infinity are rejected. Cross-references (an offer for an unknown material, an
 effect naming an unknown supplier, per-period lists of the wrong length, ...)
 are checked after the fields by `optimizer.schema.references`, each problem
 with the field path it belongs to.
+
+Longer than 400 lines because the models are the schema of §3, read top to bottom
+in the order of the file they describe; cross-references live in `references`.
 """
 
 from __future__ import annotations

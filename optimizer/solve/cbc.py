@@ -1,5 +1,10 @@
 """CBC as a subprocess: the model as MPS in a private folder, CBC in its own process
 group that dies with us, the solution read back by position.
+
+Longer than 400 lines because supervising a subprocess is one job with many ways
+to fail (no executable, a hang at the time limit, a kill -9 of ours, files left
+behind, a solution file that disagrees with the log); each is handled here, next
+to the others.
 """
 
 from __future__ import annotations
