@@ -68,7 +68,7 @@ def measure_product(path: Path, solver: str, decompose: str, jobs: int) -> dict:
         params = build_parameters(loaded.scenario)
         built = build_model(params)
         t["build"] = time.perf_counter() - t0
-        size = {"variables": len(built.columns), "rows": len(built.row_names)}
+        size = {"variables": len(built.col_names), "rows": len(built.row_names)}
         result = solve(built, options)
         t["handoff"], t["solve"] = result.handoff_seconds, result.seconds
         t0 = time.perf_counter()
@@ -80,7 +80,7 @@ def measure_product(path: Path, solver: str, decompose: str, jobs: int) -> dict:
         report = check_plan(plan)
         t["check"] = time.perf_counter() - t0
         assert report.ok, report.violations[:5]
-        size["nonzeros"] = sum(len(c.expr) for c in built.prob._constraints.values())
+        size["nonzeros"] = built.matrix.nnz
         size["scenarios"] = len(built.outcomes)
         run = RunResult(plan, report, result, {"kind": built.kind, **size}, {})
     else:
@@ -95,10 +95,10 @@ def measure_product(path: Path, solver: str, decompose: str, jobs: int) -> dict:
             if k in run.model_size
         }
     t0 = time.perf_counter()
-    doc = summary(run, file=str(path), content_hash=loaded.content_hash())
+    doc = summary(run.plan, run.facts(), file=str(path), content_hash=loaded.content_hash())
     with tempfile.TemporaryDirectory() as tmp:
         write_folder(
-            Path(tmp) / "out", run_files(run, doc, dump_yaml(loaded.resolved_data())), force=False
+            Path(tmp) / "out", run_files(run.plan, doc, dump_yaml(loaded.resolved_data())), force=False
         )
     t["write"] = time.perf_counter() - t0
     return {"objective": run.plan.objective, "status": run.plan.status, "seconds": t, **size}
