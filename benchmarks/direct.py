@@ -642,7 +642,8 @@ def main(argv: list[str] | None = None) -> None:
         "--build-only",
         choices=["direct", "pulp", "product"],
         default=None,
-        help="only build the arrays with this path (direct_form; build_model + matrix_form; "
+        help="only build the arrays with this path (direct_form; build_model + its PuLP problem "
+        "read back; "
         "or build_model and the matrix it records, the product's hand-off) and report its "
         "time and the peak RSS of this process",
     )
@@ -658,7 +659,6 @@ def main(argv: list[str] | None = None) -> None:
             split = ""
         else:
             from optimizer.model.build import build_model
-            from optimizer.solve.pulp_matrix import matrix_form
 
             built = build_model(params)
             t1 = time.perf_counter()
@@ -667,9 +667,11 @@ def main(argv: list[str] | None = None) -> None:
                 form = recorded  # what optimizer.solving.solve_highs hands over
                 split = " (build_model, its recorded matrix)"
             else:
-                form = matrix_form(built)
+                _ = built.problem  # the PuLP problem, read back
+                form = built.solver_form()
                 split = (
-                    f" (build_model {t1 - t0:.3f} s, matrix_form {time.perf_counter() - t1:.3f} s)"
+                    f" (build_model {t1 - t0:.3f} s, PuLP problem and read-back "
+                    f"{time.perf_counter() - t1:.3f} s)"
                 )
         seconds = time.perf_counter() - t0
         if args.pass_model:

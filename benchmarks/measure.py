@@ -98,7 +98,9 @@ def measure_product(path: Path, solver: str, decompose: str, jobs: int) -> dict:
     doc = summary(run.plan, run.facts(), file=str(path), content_hash=loaded.content_hash())
     with tempfile.TemporaryDirectory() as tmp:
         write_folder(
-            Path(tmp) / "out", run_files(run.plan, doc, dump_yaml(loaded.resolved_data())), force=False
+            Path(tmp) / "out",
+            run_files(run.plan, doc, dump_yaml(loaded.resolved_data())),
+            force=False,
         )
     t["write"] = time.perf_counter() - t0
     return {"objective": run.plan.objective, "status": run.plan.status, "seconds": t, **size}

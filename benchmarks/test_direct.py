@@ -25,7 +25,6 @@ from optimizer.model.build import build_model
 from optimizer.model.builder import MatrixForm
 from optimizer.model.parameters import Parameters, build_parameters
 from optimizer.schema.scenario import Scenario
-from optimizer.solve.pulp_matrix import matrix_form
 
 
 def _with(data: dict[str, Any], **policy: Any) -> dict[str, Any]:
@@ -98,6 +97,12 @@ def _sorted_rows(form: MatrixForm) -> tuple[np.ndarray, np.ndarray]:
     rows = np.repeat(np.arange(len(form.start) - 1), np.diff(form.start))
     order = np.lexsort((form.index, rows))
     return form.index[order], form.value[order]
+
+
+def matrix_form(built):  # type: ignore[no-untyped-def]
+    """The model's PuLP problem, read back as arrays."""
+    _ = built.problem
+    return built.solver_form()
 
 
 @pytest.mark.parametrize("case", list(CASES))
