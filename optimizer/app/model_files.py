@@ -8,13 +8,13 @@ atomically.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from optimizer.common.errors import UserError
 from optimizer.io.load import load_scenario
 from optimizer.model.build import build_model
 from optimizer.model.parameters import build_parameters
+from optimizer.reports.folder import write_file
 
 
 def write_model_files(scenario: Path, *, lp: Path | None = None, mps: Path | None = None) -> None:
@@ -27,11 +27,7 @@ def write_model_files(scenario: Path, *, lp: Path | None = None, mps: Path | Non
     ):
         if path is None:
             continue
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            write(str(tmp))
-            os.replace(tmp, path)
+            write_file(path, lambda p, write=write: write(str(p)))  # type: ignore[misc]
         except OSError as exc:
             raise UserError(f"{path}: cannot write the model: {exc.strerror or exc}") from None
-        finally:
-            tmp.unlink(missing_ok=True)

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -178,18 +177,13 @@ def report(
     """
     from optimizer.io.run_folder import read_run
     from optimizer.reports.excel import write_workbook
+    from optimizer.reports.folder import write_file
     from optimizer.reports.html import rewrite_report
 
     written = [rewrite_report(run_dir)]
     if excel:
-        target = run_dir / "plan.xlsx"
-        tmp = run_dir / ".plan.xlsx.tmp"
-        try:
-            write_workbook(read_run(run_dir), tmp)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        written.append(target)
+        data = read_run(run_dir)
+        written.append(write_file(run_dir / "plan.xlsx", lambda p: write_workbook(data, p)))
     for path in written:
         out_console.print(str(path), markup=False)
 

@@ -73,16 +73,21 @@ def plan_table(plan: Plan) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[PLAN_COLUMNS]
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """A table as CSV bytes: text cells inert (`optimizer.inert`), then every number in its
-    column's fixed format (`formatted`)."""
-    text = formatted(csv_frame(df)).to_csv(index=False, lineterminator="\n")
+def csv_bytes(df: pd.DataFrame, uniform: str | None = None) -> bytes:
+    """A table as CSV bytes: text cells inert (`optimizer.common.inert`), then every
+    number in its column's fixed format (`formatted`), or all in the printf format
+    `uniform` (frontier.csv)."""
+    frame = csv_frame(df)
+    if uniform is None:
+        text = formatted(frame).to_csv(index=False, lineterminator="\n")
+    else:
+        text = frame.to_csv(index=False, float_format=uniform, lineterminator="\n")
     return text.encode("utf-8")
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """A table as a CSV file (the bytes of `csv_bytes`)."""
-    path.write_bytes(csv_bytes(df))
+def write_csv(df: pd.DataFrame, path: Path, uniform: str | None = None) -> None:
+    """A table as a CSV file (the bytes of `csv_bytes`): the one CSV writer."""
+    path.write_bytes(csv_bytes(df, uniform))
 
 
 def run_tables(plan: Plan) -> dict[str, pd.DataFrame]:

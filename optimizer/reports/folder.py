@@ -86,6 +86,20 @@ def _write_workbook(data: RunData, path: Path) -> None:
     write_workbook(data, path)
 
 
+def write_file(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write one file atomically: `write` fills a temporary sibling, which is synced and
+    renamed over `path`; nothing is left behind if `write` fails."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def ensure_writable(out: Path, force: bool, inputs: Iterable[Path] = ()) -> Path:
     """Refuse early (before solving) what `write_folder` would refuse; the folder to write.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -76,9 +75,9 @@ def frontier_files(
     table = frontier_table(points)
     png = frontier_png(points, country, currency, unit)
 
-    def write_csv(path: Path) -> None:
-        from optimizer.common.inert import csv_frame
+    from optimizer.reports.csv_files import write_csv
 
-        csv_frame(table).to_csv(path, index=False, float_format="%.6f", lineterminator="\n")
-
-    return {"frontier.csv": write_csv, "frontier.png": lambda path: path.write_bytes(png)}
+    return {
+        "frontier.csv": lambda path: write_csv(table, path, uniform="%.6f"),
+        "frontier.png": lambda path: path.write_bytes(png),
+    }

@@ -9,7 +9,6 @@ same folder always gives the same bytes.
 
 from __future__ import annotations
 
-import os
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -254,14 +253,7 @@ def rewrite_report(folder: Path) -> Path:
 
 def write_report(data: RunData, target: Path) -> Path:
     """Write the report of a run; the file is replaced atomically."""
+    from optimizer.reports.folder import write_file
+
     html = render(data)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-            fh.write(html)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return write_file(target, lambda p: p.write_bytes(html.encode("utf-8")))
