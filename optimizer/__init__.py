@@ -1,7 +1,8 @@
 """sourcing: supplier diversification optimizer for critical materials.
 
-Data flows one way: scenario file -> `loading` -> `model` -> `solving` ->
-`plan` -> `check` -> `report`.
+Data flows one way: scenario file -> `io` -> `model` -> `solve` -> `results`
+-> `analysis` and `reports` -> `app` -> `cli` (DESIGN §2; the subpackages'
+docstrings say what each holds).
 
 Importing the package imports nothing else (`optimizer.entry` must be able to
 install its signal handlers at once); `__version__` is looked up when asked for.
