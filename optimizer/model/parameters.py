@@ -69,6 +69,12 @@ class Parameters:
     controlled_by: tuple[frozenset[str], ...]  # (S,) countries whose controls reach it
     outcomes: tuple[Outcome, ...]
 
+    @property
+    def delay_cost(self) -> np.ndarray:
+        """Delay penalty per unit of each offer: delay_cost_per_day * d[s] (O,)."""
+        per_day = self.scenario.policy.delay_cost_per_day
+        return per_day * self.delay_days[self.offer_supplier]
+
     def shift(self, out: Outcome) -> np.ndarray:
         """`k[s,m,t,w] = floor((d + N) / D) - floor(d / D)`: periods a shipment due in t
         arrives late in scenario w (O, T), int."""
