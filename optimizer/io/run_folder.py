@@ -20,6 +20,7 @@ edited plan unless told otherwise).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -176,6 +177,21 @@ def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         raise RunFolderError(f"{path}: not a readable CSV table ({exc})") from None
     except OSError as exc:
         raise RunFolderError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return _checked(table, path, columns)
+
+
+def parse_table(data: bytes, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The CSV bytes of a table as `read_table` reads that table's file (`path` names it
+    in messages): a run's reports are made from the very bytes its folder holds."""
+    try:
+        table = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise RunFolderError(f"{path}: not a readable CSV table ({exc})") from None
+    return _checked(table, path, columns)
+
+
+def _checked(table: pd.DataFrame, path: Path, columns: list[str] | None) -> pd.DataFrame:
+    """Columns present, numbers numbers, text as text (see `read_table`)."""
     if columns is not None:
         missing = [c for c in columns if c not in table.columns]
         if missing:

@@ -19,11 +19,18 @@ from typing import Any
 from optimizer.common.errors import UserError
 from optimizer.common.processes import pid_alive
 from optimizer.common.safe_text import escape
-from optimizer.io.run_folder import RunData
-from optimizer.reports.csv_files import run_tables, write_table
+from optimizer.io.run_folder import INVENTORY, ORDERS, PLAN, SURVIVE, RunData, parse_table
+from optimizer.reports.csv_files import csv_bytes, run_tables, write_table
 from optimizer.reports.safe_output import MARKER, check_target, marker_text, still_ours
 from optimizer.results.plan import Plan
-from optimizer.schema.tables import SCENARIO_COLUMNS, SPOT_COLUMNS, SURVIVE_COLUMNS
+from optimizer.schema.tables import (
+    INVENTORY_COLUMNS,
+    ORDER_COLUMNS,
+    PLAN_COLUMNS,
+    SCENARIO_COLUMNS,
+    SPOT_COLUMNS,
+    SURVIVE_COLUMNS,
+)
 
 TMP_PREFIX = ".sourcing-tmp-"
 
@@ -38,20 +45,27 @@ def run_files(
 ) -> dict[str, Callable[[Path], None]]:
     """The files of a run folder, each as a writer taking its path, in writing order.
 
-    report.html (and plan.xlsx with `excel`) are made from the same tables, in
-    memory, as `RunData` (the form `sourcing report RUN_DIR` reads a folder
-    into). With a `survive` report (`run --survive`), survive.csv is written
-    and the report gains its section.
+    report.html (and plan.xlsx with `excel`) are made in memory from the very
+    bytes of the tables the folder gets, read as `sourcing report RUN_DIR` reads
+    them (`RunData`): rebuilding the report from the folder gives the same bytes.
+    With a `survive` report (`run --survive`), survive.csv is written and the
+    report gains its section.
     """
     tables = run_tables(plan)
     data = RunData(
         doc,
-        tables["plan.csv"],
-        tables["orders.csv"].assign(order_date=tables["orders.csv"]["order_date"].astype(str)),
-        tables["inventory.csv"],
+        parse_table(csv_bytes(tables["plan.csv"]), Path(PLAN), PLAN_COLUMNS),
+        parse_table(csv_bytes(tables["orders.csv"]), Path(ORDERS), ORDER_COLUMNS).assign(
+            order_date=lambda o: o["order_date"].astype(str)
+        ),
+        parse_table(csv_bytes(tables["inventory.csv"]), Path(INVENTORY), INVENTORY_COLUMNS),
         plan.scenario,
         None,
-        None if survive is None else survive.table,
+        None
+        if survive is None
+        else parse_table(
+            csv_bytes(survive.table[SURVIVE_COLUMNS]), Path(SURVIVE), SURVIVE_COLUMNS
+        ),
     )
     files: dict[str, Callable[[Path], None]] = {
         "plan.csv": lambda p: write_table(tables["plan.csv"], p),
