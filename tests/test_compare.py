@@ -83,7 +83,7 @@ def shipped() -> Comparison:
     return compare([BASELINE, LICENSING], executor=Processes(2))
 
 
-def test_shipped_scenarios_match_the_readme_and_separate_runs(shipped: Comparison) -> None:
+def test_snapshot_shipped_scenarios_match_the_readme_and_separate_runs(shipped: Comparison) -> None:
     readme = _readme_costs()
     totals = kpi(shipped, "total cost")
     assert shipped.labels == ["rare-earths-baseline", "licensing-2025"]

@@ -73,7 +73,7 @@ def test_headline_figures_come_from_summary_json(robust: Path) -> None:
     assert cvar is not None and float(cvar.group(1)) == doc["cvar"]["cvar"]
 
 
-def test_headline_sentences_for_robust_2025(robust: Path) -> None:
+def test_snapshot_headline_sentences_for_robust_2025(robust: Path) -> None:
     """Magnets: 75 t at hand, 25 t a month, nothing from China before period 3 (licence) and
     7 t a month from Vietnam and Japan from period 3: periods 1-2 use 50 t, period 3 uses
     the last 25 - 7 = 18 t... 25 + 7 - 25 = 7 t left, period 4: 7 + 7 - 25 = -11: the stock

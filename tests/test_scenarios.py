@@ -100,7 +100,7 @@ def headline(run: RunResult) -> list[str]:
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_readme_table_matches_the_solved_scenarios(name: str) -> None:
+def test_snapshot_readme_table_matches_the_solved_scenarios(name: str) -> None:
     rows = _readme_rows()
     stem = name.removesuffix(".yaml")
     assert stem in rows, f"README table has no row for {stem}"
@@ -169,7 +169,7 @@ def test_every_number_in_a_shipped_file_has_its_comment() -> None:
     assert not missing, "\n".join(missing)
 
 
-def test_readme_answers_for_december_2026() -> None:
+def test_snapshot_readme_answers_for_december_2026() -> None:
     """The figures of the README's December 2026 answers that the table does not carry."""
     from optimizer.analysis.survive import survive
     from optimizer.reports.orders import order_schedule
