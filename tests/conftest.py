@@ -1,4 +1,11 @@
-"""Shared fixtures: paths, solvers, and a CLI runner that captures stdout and stderr apart."""
+"""Shared fixtures: paths, solvers, the heavy scenarios.
+
+Every test asserts figures worked out by hand or by an independent implementation
+(tests/cases/ headers, tests/reference.py), except the tests named `test_snapshot_*`:
+they hold the README's tables and answers equal to the program's output (recorded
+from it); when one fails, the model or the data changed: check why, then update the
+README.
+"""
 
 from __future__ import annotations
 
