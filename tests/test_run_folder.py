@@ -241,3 +241,22 @@ def test_a_case_run_folder_reads(tmp_path: Path) -> None:
     res = runner.invoke(app, ["run", str(CASES / "licence_runway.yaml"), "-o", str(out)])
     assert res.exit_code == 0
     assert all(isinstance(v, str) for v in read_run(out).orders["order_date"])
+
+
+def test_an_unbounded_shadow_price_range_is_null_and_the_folder_reads(tmp_path: Path) -> None:
+    """The December 2026 baseline has capacities whose value holds without end (the
+    range's upper end is infinite). JSON has no infinity: summary.json says null there
+    (as for a range that is unknown), and the folder is written and read back (exit 0)."""
+    out = tmp_path / "run"
+    scenario = Path(__file__).parent.parent / "scenarios" / "dec2026-baseline.yaml"
+    res = runner.invoke(app, ["run", str(scenario), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    text = (out / "summary.json").read_text()
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} in summary.json")
+
+    doc = json.loads(text, parse_constant=refuse)
+    highs = [r["range_high"] for r in doc["shadow_prices"]]
+    assert None in highs  # at least one range has no upper end
+    assert runner.invoke(app, ["report", str(out)]).exit_code == 0

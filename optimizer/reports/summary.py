@@ -16,9 +16,10 @@ V1_COST_KEYS = ("purchase", "delay", "spot", "holding", "shortage", "safety_stoc
 
 
 def _num(value: float | None) -> float | None:
-    """A number for JSON: None for NaN, 0 within 1e-9 of zero, 12 significant digits (so
+    """A number for JSON: None for NaN and for an unbounded value (a shadow price's range
+    with no end; JSON has no infinity), 0 within 1e-9 of zero, 12 significant digits (so
     that float noise like 3.599999999999999 reads 3.6)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or not math.isfinite(float(value)):
         return None
     v = float(value)
     if abs(v) < 1e-9:
