@@ -23,6 +23,7 @@ from optimizer.io.run_folder import RunData
 from optimizer.reports.csv_files import run_tables, write_table
 from optimizer.reports.safe_output import MARKER, check_target, marker_text, still_ours
 from optimizer.results.plan import Plan
+from optimizer.schema.summary import RunSummary
 from optimizer.schema.tables import SCENARIO_COLUMNS, SPOT_COLUMNS, SURVIVE_COLUMNS
 
 TMP_PREFIX = ".sourcing-tmp-"
@@ -30,7 +31,7 @@ TMP_PREFIX = ".sourcing-tmp-"
 
 def run_files(
     plan: Plan,
-    doc: dict[str, Any],
+    summary: RunSummary,
     resolved_yaml: str,
     *,
     excel: bool = False,
@@ -45,7 +46,7 @@ def run_files(
     """
     tables = run_tables(plan)
     data = RunData(
-        doc,
+        summary,
         tables["plan.csv"],
         tables["orders.csv"].assign(order_date=tables["orders.csv"]["order_date"].astype(str)),
         tables["inventory.csv"],
@@ -59,7 +60,7 @@ def run_files(
         "inventory.csv": lambda p: write_table(tables["inventory.csv"], p),
         "spot.csv": lambda p: write_table(plan.spot, p, SPOT_COLUMNS),
         "scenarios.csv": lambda p: write_table(plan.scenarios, p, SCENARIO_COLUMNS),
-        "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
+        "summary.json": lambda p: p.write_text(json.dumps(summary.document(), indent=2) + "\n"),
         "scenario.resolved.yaml": lambda p: p.write_text(resolved_yaml),
     }
     if survive is not None:
