@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import generate  # noqa: E402
-from optimizer.model.build import build_model
-from optimizer.model.parameters import build_parameters
-from optimizer.schema.scenario import Scenario
-from optimizer.solve.dispatch import solve
-from optimizer.solve.status import SolverOptions
+from optimizer.model.build import build_model  # noqa: E402
+from optimizer.model.parameters import build_parameters  # noqa: E402
+from optimizer.schema.scenario import Scenario  # noqa: E402
+from optimizer.solve.dispatch import solve  # noqa: E402
+from optimizer.solve.status import SolverOptions  # noqa: E402
 
 MODELS: dict[str, dict[str, Any]] = {
     "MILP 12x100 (4,746 cols, 1,421 binaries)": {

@@ -21,7 +21,7 @@ FILES = [
 
 
 def _figures(results: list) -> list[tuple[str, str, float]]:  # type: ignore[type-arg]
-    return [(r.doc["scenario"], r.doc["status"], r.doc["objective"]) for r in results]
+    return [(r.summary.scenario, r.summary.status, r.summary.objective) for r in results]
 
 
 def test_processes_give_the_sequential_results() -> None:

@@ -111,6 +111,13 @@ def test_schema_prints_the_committed_schema() -> None:
     assert json.loads(res.stdout)["$schema"] == "http://json-schema.org/draft-07/schema#"
 
 
+def test_schema_of_summary_prints_the_committed_summary_schema() -> None:
+    res = runner.invoke(app, ["schema", "--of", "summary"])
+    assert res.exit_code == 0
+    assert res.stdout == (ROOT / "summary.schema.json").read_text(encoding="utf-8")
+    assert json.loads(res.stdout)["title"] == "RunSummary"
+
+
 @pytest.mark.parametrize(
     "args",
     [["--help"], ["-h"], ["validate", "--help"], ["validate", "-h"], ["schema", "--help"]],

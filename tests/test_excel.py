@@ -133,25 +133,25 @@ def test_shadow_prices_sheet_has_units_and_ranges(robust: Path, tmp_path: Path) 
     wb = load_workbook(robust / "plan.xlsx")
     ws = wb["Shadow prices"]
     run = read_run(robust)
-    shadow = run.summary["shadow_prices"]
+    shadow = run.summary.shadow_prices
     assert shadow, "robust-2025 has binding caps and capacities"
     head = header(ws)
     assert head[:3] == ["relaxing a binding limit by one step", "constraint", "material"]
     assert ws.max_row == len(shadow) + 1
     column = head.index("saving per step")
     assert [r[column] for r in ws.iter_rows(min_row=2, values_only=True)] == pytest.approx(
-        [rec["per_step"] for rec in shadow], rel=1e-12
+        [rec.per_step for rec in shadow], rel=1e-12
     )
     limit, low, high = head.index("limit"), head.index("holds from"), head.index("holds to")
     for row, rec in zip(ws.iter_rows(min_row=2), shadow, strict=True):
         assert row[column].number_format == '#,##0 "USD"'
-        unit = '"t/period"' if rec["constraint"] == "capacity" else "%"
+        unit = '"t/period"' if rec.constraint == "capacity" else "%"
         assert row[limit].number_format.endswith(unit)
         assert row[low].number_format == row[limit].number_format
         assert row[high].value is None or row[high].value >= row[limit].value - 1e-12
-    doc = {**run.summary, "shadow_prices": []}
+    summary = run.summary.model_copy(update={"shadow_prices": []})
     empty = tmp_path / "without-duals.xlsx"
-    write_workbook(dataclasses.replace(run, summary=doc), empty)
+    write_workbook(dataclasses.replace(run, summary=summary), empty)
     ws = load_workbook(empty)["Shadow prices"]
     assert header(ws) == ["note"]
     assert "No shadow prices" in str(ws["A2"].value)

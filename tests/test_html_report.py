@@ -13,6 +13,7 @@ from optimizer.cli import app
 from optimizer.io.run_folder import read_run
 from optimizer.reports.headline import amount, answer, money
 from optimizer.reports.html import runway_scenarios
+from optimizer.schema.summary import ScenarioSummary
 from tests.conftest import CASES, SCENARIOS_2025
 
 runner = CliRunner()
@@ -111,17 +112,19 @@ def test_headline_sentences_for_a_single_scenario(tmp_path: Path) -> None:
 
 
 def test_runway_columns_are_the_most_likely_scenarios_and_the_worst() -> None:
-    doc = {
-        "scenarios": [
-            {"name": "base", "probability": 0.35, "cost": 40.0},
-            {"name": "slow", "probability": 0.30, "cost": 60.0},
-            {"name": "halt", "probability": 0.10, "cost": 180.0},
-            {"name": "ship", "probability": 0.25, "cost": 41.0},
+    def scenarios(slow_cost: float) -> list[ScenarioSummary]:
+        return [
+            ScenarioSummary(name=name, probability=p, cost=cost, shortage=0, spot=0, called=0)
+            for name, p, cost in (
+                ("base", 0.35, 40.0),
+                ("slow", 0.30, slow_cost),
+                ("halt", 0.10, 180.0),
+                ("ship", 0.25, 41.0),
+            )
         ]
-    }
-    assert runway_scenarios(doc) == ["base", "slow", "halt"]
-    doc["scenarios"][1]["cost"] = 500.0
-    assert runway_scenarios(doc) == ["base", "slow"]
+
+    assert runway_scenarios(scenarios(60.0)) == ["base", "slow", "halt"]
+    assert runway_scenarios(scenarios(500.0)) == ["base", "slow"]
 
 
 def test_formats() -> None:

@@ -25,8 +25,8 @@ import yaml
 from typer.testing import CliRunner
 
 from benchmarks.generate import generate
-from optimizer.common.processes import descendants
 from optimizer.cli import app
+from optimizer.common.processes import descendants
 from optimizer.reports.folder import TMP_PREFIX, sweep_stale
 from tests.conftest import ROOT, SCENARIOS_2025
 from tests.proc_tools import alive, leftovers, processes_mentioning, sourcing

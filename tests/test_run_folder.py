@@ -90,6 +90,40 @@ def test_a_damaged_summary_is_exit_2_naming_file_and_key(
     report_fails(run_dir, f"{run_dir / 'summary.json'}: ", words)
 
 
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (lambda d: d.update(colour="red"), "colour"),
+        (lambda d: d["costs"]["spend"].update(bribes=1.0), "costs.spend.bribes"),
+        (lambda d: next(iter(d["materials"].values())).update(note="x"), ".note"),
+        (lambda d: d["scenarios"][0].update(weight=0.5), "scenarios[0].weight"),
+    ],
+)
+def test_an_unknown_key_in_the_summary_is_exit_2_naming_it(
+    run_dir: Path, change: object, key: str
+) -> None:
+    """summary.json is read into `RunSummary`, which has no place for a key it does not
+    know: `report` refuses the folder and names the key."""
+    edit_summary(run_dir, change)
+    err = report_fails(run_dir, f"{run_dir / 'summary.json'}: ")
+    assert f"{key}: extra inputs are not permitted" in err, err
+    assert len(err.strip().splitlines()) == 1  # that key, nothing else
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (lambda d: d.update(objective=str(d["objective"])), "objective"),
+        (lambda d: d.update(checked="true"), "checked"),
+        (lambda d: d["costs"]["penalties"].update(delay="0"), "costs.penalties.delay"),
+    ],
+)
+def test_a_quoted_value_in_the_summary_is_exit_2(run_dir: Path, change: object, key: str) -> None:
+    """Read strictly: a number or a truth value in quotes is refused, not converted."""
+    edit_summary(run_dir, change)
+    report_fails(run_dir, f"{run_dir / 'summary.json'}: {key}: ")
+
+
 @pytest.mark.parametrize("text", ["", "{", "[1, 2]", '{"objective": NaN}', "[" * 100_000])
 def test_a_summary_that_is_no_json_document_is_exit_2(run_dir: Path, text: str) -> None:
     (run_dir / "summary.json").write_text(text)

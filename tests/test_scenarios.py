@@ -3,6 +3,7 @@ with the independent reference implementation, and the README's figures match.""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import pytest
 
 from optimizer.app.pipeline import RunResult, run_scenario
 from optimizer.io.load import load_scenario
+from optimizer.io.run_folder import summary_problems
+from optimizer.reports.csv_files import table_hashes
+from optimizer.reports.summary import summary
+from optimizer.schema.summary import RunSummary
 from optimizer.solve.status import SolverOptions
 from tests.conftest import HEAVY_SCENARIOS, ROOT, SCENARIOS
 from tests.reference import solve_reference
@@ -142,6 +147,24 @@ def test_plan_hands_over_its_end_stock_wherever_capacity_allows(name: str) -> No
         higher = now["end_position"]["closing"] > closing + 1e-6
         more_short = now["expected_shortage"] > run.plan.materials[m]["expected_shortage"] + 1e-6
         assert not higher or more_short, m
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_the_summary_of_every_shipped_scenario_validates(name: str) -> None:
+    """The summary a run writes is valid JSON (no NaN or infinity) and reads back, strictly,
+    into the `RunSummary` it was written from; its figures are the plan's."""
+    run = solved(name)
+    made = summary(run.plan, run.facts(), file=name, table_hashes=table_hashes(run.plan))
+    text = json.dumps(made.document(), indent=2)
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} in the summary of {name}")
+
+    assert summary_problems(json.loads(text, parse_constant=refuse)) == []
+    assert RunSummary.model_validate_json(text, strict=True) == made
+    assert made.total_cost == pytest.approx(run.plan.spend + run.plan.penalties, rel=1e-9)
+    volumes = {m: k["volume"] for m, k in run.plan.materials.items()}
+    assert {m: k.volume for m, k in made.materials.items()} == pytest.approx(volumes)
 
 
 def test_every_number_in_a_shipped_file_has_its_comment() -> None:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from optimizer.io.load import load_scenario
 from optimizer.schema.scenario import Scenario, json_schema, per_period
+from optimizer.schema.summary import summary_json_schema
 from tests.test_loading_helpers import MINIMAL, assert_rejected, line_of, problems, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -500,6 +501,17 @@ def test_committed_json_schema_is_in_sync() -> None:
     """Regenerate with `sourcing schema > scenario.schema.json` after changing the models."""
     committed = (ROOT / "scenario.schema.json").read_text(encoding="utf-8")
     assert committed == json.dumps(json_schema(), indent=2) + "\n"
+
+
+def test_committed_summary_schema_is_in_sync() -> None:
+    """Regenerate with `sourcing schema --of summary > summary.schema.json` after changing
+    the models of optimizer.schema.summary."""
+    committed = (ROOT / "summary.schema.json").read_text(encoding="utf-8")
+    assert committed == json.dumps(summary_json_schema(), indent=2) + "\n"
+    schema = json.loads(committed)
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert schema["additionalProperties"] is False  # an unknown key is an error
+    assert schema["definitions"]["MaterialSummary"]["additionalProperties"] is False
 
 
 def test_json_schema_is_draft_07_for_editors() -> None:

@@ -240,7 +240,7 @@ def test_lp_stopped_early_has_no_plan(
     HiGHS stops itself. CBC ignores `-sec` in an LP solve (and SIGINT too): it is
     killed CBC_GRACE seconds past the limit; the grace is cut to 0 here so that the
     test does not depend on the machine's speed."""
-    monkeypatch.setattr(solving, "CBC_GRACE", 0.0)
+    monkeypatch.setattr(cbc, "CBC_GRACE", 0.0)
     out = tmp_path / "run"
     code, _, err, _ = run(
         str(big_lp), "--solver", solver, "--decompose", "off", "--time-limit", "0.01",

@@ -25,13 +25,12 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.analysis.stress import figures_table, regret_table, stress
-from optimizer.model.parameters import plan_array
 from optimizer.app.executor import Processes
 from optimizer.app.pipeline import replay_plan
 from optimizer.cli import app
 from optimizer.io.load import load_scenario
 from optimizer.model.build import build_replay
-from optimizer.model.parameters import build_parameters
+from optimizer.model.parameters import build_parameters, plan_array
 from optimizer.results.check import check_plan
 from optimizer.solve.status import SolverOptions
 from tests.conftest import CASES

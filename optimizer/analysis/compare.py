@@ -27,6 +27,7 @@ import pandas as pd
 
 from optimizer.analysis.runner import Mapper, Runner
 from optimizer.results.plan import COST_KEYS, SPEND_KEYS, cost_items
+from optimizer.schema.summary import RunSummary
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Comparison:
     """Plans side by side: one label per plan, both tables, and each plan's orders."""
 
     labels: list[str]
-    docs: list[dict[str, Any]]  # summary.json of each plan
+    summaries: list[RunSummary]  # summary.json of each plan
     orders: dict[str, pd.DataFrame]  # label -> planned arrivals (Plan.orders)
     kpis: pd.DataFrame  # kpi, unit, one column per label
     volumes: pd.DataFrame  # supplier, material, country, per label, per "label - first"
@@ -43,17 +44,17 @@ class Comparison:
     @property
     def currency(self) -> str:
         """Currency of the first plan (every amount is in it)."""
-        return str(self.docs[0]["currency"])
+        return self.summaries[0].currency
 
     @property
     def unit(self) -> str:
         """Quantity unit of the first plan."""
-        return str(self.docs[0]["quantity_unit"])
+        return self.summaries[0].quantity_unit
 
 
-def labels_of(docs: Sequence[dict[str, Any]], paths: Sequence[str]) -> list[str]:
+def labels_of(summaries: Sequence[RunSummary], paths: Sequence[str]) -> list[str]:
     """Column labels: scenario names, file names where names repeat, then numbered."""
-    names = [str(d["scenario"]) for d in docs]
+    names = [s.scenario for s in summaries]
     if len(set(names)) < len(names):
         names = [Path(p).stem for p in paths]
     if len(set(names)) < len(names):
@@ -75,84 +76,66 @@ def compare(
     results = mapper.map(runner.solve_file, [str(p) for p in paths], label="scenarios")
     for r in results:
         r.raise_if_failed()
-    docs = [r.doc for r in results if r.doc is not None]
-    labels = labels_of(docs, [r.path for r in results])
+    summaries = [r.summary for r in results if r.summary is not None]
+    labels = labels_of(summaries, [r.path for r in results])
     orders = {}
     for label, r in zip(labels, results, strict=True):
         assert r.plan is not None
         orders[label] = r.plan.orders
     return Comparison(
         labels=labels,
-        docs=docs,
+        summaries=summaries,
         orders=orders,
-        kpis=kpi_table(docs, labels, country),
+        kpis=kpi_table(summaries, labels, country),
         volumes=volume_table(orders),
         country=country,
     )
 
 
-def _worst_shortage(doc: dict[str, Any]) -> float:
-    live = [s["shortage"] or 0.0 for s in doc["scenarios"] if (s["probability"] or 0.0) > 0]
-    return max(live, default=0.0)
-
-
-def _average_risk(doc: dict[str, Any]) -> float | None:
+def _average_risk(summary: RunSummary) -> float | None:
     """Volume-weighted mean supplier risk over every material's planned volume."""
-    mats = doc["materials"].values()
-    volume = sum((k["volume"] or 0.0) for k in mats)
+    mats = summary.materials.values()
+    volume = sum(k.volume for k in mats)
     if volume <= 0:
         return None
-    return sum((k["average_risk"] or 0.0) * (k["volume"] or 0.0) for k in mats) / volume
+    return sum((k.average_risk or 0.0) * k.volume for k in mats) / volume
 
 
-def objective_text(doc: dict[str, Any]) -> str:
+def objective_text(summary: RunSummary) -> str:
     """What the plan optimised: expected cost, or expected cost plus weighted CVaR."""
-    how = doc.get("optimises") or {}
-    if how.get("risk_measure") != "cvar":
+    how = summary.optimises
+    if how.risk_measure != "cvar":
         return "expected cost"
-    weight = how.get("cvar_weight")
-    w = "" if weight in (None, 1, 1.0) else f"{weight:g} x "
-    return f"expected cost + {w}CVaR {how.get('cvar_alpha', 0.9):g}"
+    w = "" if how.cvar_weight == 1.0 else f"{how.cvar_weight:g} x "
+    return f"expected cost + {w}CVaR {how.cvar_alpha:g}"
 
 
-def kpi_column(doc: dict[str, Any], country: str, materials: Sequence[str]) -> list[Any]:
+def kpi_column(summary: RunSummary, country: str, materials: Sequence[str]) -> list[Any]:
     """One plan's KPIs, in the order of `kpi_rows`."""
-    mats = doc["materials"]
-    volume = sum((k["volume"] or 0.0) for k in mats.values())
-    total = float(doc["total_cost"] or 0.0)
-    cvar = doc.get("cvar") or {}
-    several = len(doc.get("scenarios") or []) > 1
+    mats = [summary.materials.get(m) for m in materials]
+    volume = sum(k.volume for k in summary.materials.values())
+    several = len(summary.scenarios) > 1
     values: list[Any] = [
-        doc.get("objective"),
-        total,
-        doc.get("spend"),
-        doc.get("penalties"),
-        cvar.get("cvar") if several else None,
-        *cost_items(doc["costs"]).values(),
+        summary.objective,
+        summary.total_cost,
+        summary.spend,
+        summary.penalties,
+        summary.cvar.cvar if several and summary.cvar is not None else None,
+        *cost_items(summary.costs).values(),
         volume,
     ]
-    for m in materials:
-        k = mats.get(m)
-        values.append(None if k is None else k.get("average_unit_cost"))
-    for m in materials:
-        k = mats.get(m)
-        values.append(None if k is None else (k["share_by_country"].get(country) or 0.0))
-    for m in materials:
-        k = mats.get(m)
-        values.append(None if k is None else (k["exposure_by_country"].get(country) or 0.0))
-    for m in materials:
-        k = mats.get(m)
-        shares = [] if k is None else [v or 0.0 for v in k["share_by_supplier"].values()]
-        values.append(max(shares) if shares else None)
-    values.append(_average_risk(doc))
-    for key in ("expected_shortage", "worst_shortage", "service_level"):
-        for m in materials:
-            k = mats.get(m)
-            values.append(None if k is None else k[key])
-    for m in materials:
-        k = mats.get(m)
-        values.append(None if k is None else (k.get("end_position") or {}).get("closing"))
-    values.append(len(doc["suppliers_used"]))
+    values += [None if k is None else k.average_unit_cost for k in mats]
+    values += [None if k is None else k.share_by_country.get(country, 0.0) for k in mats]
+    values += [None if k is None else k.exposure_by_country.get(country, 0.0) for k in mats]
+    values += [
+        None if k is None else max(k.share_by_supplier.values(), default=None) for k in mats
+    ]
+    values.append(_average_risk(summary))
+    values += [None if k is None else k.expected_shortage for k in mats]
+    values += [None if k is None else k.worst_shortage for k in mats]
+    values += [None if k is None else k.service_level for k in mats]
+    values += [None if k is None else k.end_position.closing for k in mats]
+    values.append(len(summary.suppliers_used))
     return values
 
 
@@ -185,13 +168,16 @@ def kpi_rows(
     return rows
 
 
-def kpi_table(docs: Sequence[dict[str, Any]], labels: Sequence[str], country: str) -> pd.DataFrame:
+def kpi_table(
+    summaries: Sequence[RunSummary], labels: Sequence[str], country: str
+) -> pd.DataFrame:
     """The KPI table: columns kpi, unit, then one per plan (see the module docstring)."""
-    materials = sorted({m for d in docs for m in d["materials"]})
-    rows = kpi_rows(country, materials, str(docs[0]["currency"]), str(docs[0]["quantity_unit"]))
+    materials = sorted({m for s in summaries for m in s.materials})
+    first = summaries[0]
+    rows = kpi_rows(country, materials, first.currency, first.quantity_unit)
     table = pd.DataFrame({"kpi": [r[0] for r in rows], "unit": [r[1] for r in rows]})
-    for label, doc in zip(labels, docs, strict=True):
-        table[label] = pd.Series(kpi_column(doc, country, materials), dtype=object)
+    for label, summary in zip(labels, summaries, strict=True):
+        table[label] = pd.Series(kpi_column(summary, country, materials), dtype=object)
     return table
 
 
@@ -248,17 +234,17 @@ def as_json(c: Comparison) -> dict[str, Any]:
 
     def records(df: pd.DataFrame) -> list[dict[str, Any]]:
         clean = df.astype(object).where(df.notna(), None)
-        return clean.to_dict(orient="records")  # type: ignore[return-value]
+        return clean.to_dict(orient="records")
 
     return {
         "plans": [
             {
                 "label": label,
-                "scenario": d["scenario"],
-                "file": d.get("file"),
-                "optimises": objective_text(d),
+                "scenario": s.scenario,
+                "file": s.file,
+                "optimises": objective_text(s),
             }
-            for label, d in zip(c.labels, c.docs, strict=True)
+            for label, s in zip(c.labels, c.summaries, strict=True)
         ],
         "country": c.country,
         "currency": c.currency,

@@ -9,11 +9,12 @@ pipeline of `optimizer.app` implements these protocols and is passed in.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from optimizer.model.parameters import Parameters, PlanKey
 from optimizer.results.plan import Plan
 from optimizer.schema.scenario import Scenario
+from optimizer.schema.summary import RunSummary
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -25,7 +26,7 @@ class FileOutcome(Protocol):
     path: str
     exit_code: int
     message: str
-    doc: dict[str, Any] | None
+    summary: RunSummary | None
 
     @property
     def ok(self) -> bool:

@@ -40,6 +40,7 @@ from optimizer.results.check import Breach, policy_breaches
 from optimizer.results.plan import PLAN_KEYS, Plan
 from optimizer.results.risk import cvar_of
 from optimizer.schema.scenario import Scenario
+from optimizer.schema.summary import RunSummary
 
 EXPECTED = "expected"  # the probability-weighted row of a figures table
 
@@ -187,8 +188,13 @@ def load_plan(source: Path, runner: Runner, allow_edited: bool = False) -> Fixed
         from optimizer.io.run_folder import read_run
 
         run = read_run(source)
-        costs = pd.DataFrame(run.summary.get("scenarios") or []).rename(
-            columns={"name": "scenario"}
+        listed = run.summary.scenarios
+        costs = pd.DataFrame(
+            {
+                "scenario": [s.name for s in listed],
+                "probability": [s.probability for s in listed],
+                "cost": [s.cost for s in listed],
+            }
         )
         if costs.empty:
             raise UserError(f"{source}: summary.json lists no scenarios; not a run folder")
@@ -225,7 +231,7 @@ def load_plan(source: Path, runner: Runner, allow_edited: bool = False) -> Fixed
     )
 
 
-def _edits(source: Path, summary: dict[str, Any], allow_edited: bool) -> tuple[str, ...]:
+def _edits(source: Path, summary: RunSummary, allow_edited: bool) -> tuple[str, ...]:
     """Refuse tables that are not those `run` wrote; with `allow_edited`, say so instead."""
     from optimizer.io.run_folder import INVENTORY, PLAN, table_problems
 
@@ -323,10 +329,10 @@ def run_under(job: UnderJob) -> UnderResult:
         out.note = f"{lost:g} {unit} of the planned volume is not offered in {scenario.name}"
     own = job.runner.solve_file(job.path)
     if own.ok:
-        assert own.doc is not None
-        out.optimal_cost = float(own.doc["total_cost"])
+        assert own.summary is not None
+        out.optimal_cost = own.summary.total_cost
         if out.replayed_objective is not None:
-            out.optimal_objective = float(own.doc["objective"])
+            out.optimal_objective = own.summary.objective
     else:
         note = f"no optimum of {scenario.name} to compare with (exit {own.exit_code}): "
         out.note = "; ".join(filter(None, [out.note, note + own.message]))

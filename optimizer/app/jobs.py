@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from optimizer.app.executor import Executor, Serial, make_executor
 from optimizer.app.pipeline import PolicyInfeasible, RunResult, run_scenario
@@ -29,6 +28,7 @@ from optimizer.io.yaml_reader import dump_yaml
 from optimizer.reports.csv_files import table_hashes
 from optimizer.reports.summary import summary
 from optimizer.results.plan import Plan
+from optimizer.schema.summary import RunSummary
 from optimizer.solve.status import SolverOptions
 
 
@@ -49,7 +49,7 @@ class JobResult:
     path: str
     exit_code: int
     message: str = ""
-    doc: dict[str, Any] | None = None
+    summary: RunSummary | None = None  # summary.json of the plan
     run: RunResult | None = None
     resolved_yaml: str | None = None
     seconds: float = 0.0
@@ -120,13 +120,18 @@ def run_job(job: Job) -> JobResult:
             file=job.path,
             content_hash=loaded.content_hash(),
             versions=versions(),
+            table_hashes=table_hashes(run.plan),  # checked by `stress` (issue 13)
         )
-        doc["table_hashes"] = table_hashes(run.plan)  # checked by `stress` (issue 13)
-        resolved = dump_yaml(loaded.resolved_data())
-        warnings = tuple(f"warning: {w}" for w in loaded.warnings)
-        result = JobResult(job.path, 0, "", doc, run, resolved, time.perf_counter() - t0, warnings)
-        result.inputs = [str(p) for p in loaded.input_files]
-        return result
+        return JobResult(
+            job.path,
+            0,
+            summary=doc,
+            run=run,
+            resolved_yaml=dump_yaml(loaded.resolved_data()),
+            seconds=time.perf_counter() - t0,
+            warnings=tuple(f"warning: {w}" for w in loaded.warnings),
+            inputs=[str(p) for p in loaded.input_files],
+        )
     except PolicyInfeasible as exc:
         message = locate_conflicts(loaded, exc, job.options) if loaded is not None else str(exc)
         return JobResult(job.path, InfeasiblePolicy.exit_code, message)

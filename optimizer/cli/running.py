@@ -150,10 +150,14 @@ def run(
             warn(warning)
     for result, target in zip(results, targets, strict=True):
         if result.ok and target is not None:
-            assert result.run is not None and result.doc is not None
+            assert result.run is not None and result.summary is not None
             nodes = _survive_of(result.run.plan, options, executor) if survive else None
             files = run_files(
-                result.run.plan, result.doc, result.resolved_yaml or "", excel=excel, survive=nodes
+                result.run.plan,
+                result.summary,
+                result.resolved_yaml or "",
+                excel=excel,
+                survive=nodes,
             )
             inputs = [*scenarios, *map(Path, result.inputs)]
             write_folder(target, files, force, kind="run", inputs=inputs)
@@ -213,15 +217,17 @@ def _print_results(results: list[Any], as_json: bool, out: Path | None) -> None:
         err_console.print(escape(r.message, keep_newlines=True), markup=False)
     if as_json:
         docs = [
-            r.doc if r.ok else {"file": r.path, "error": r.message, "exit_code": r.exit_code}
+            r.summary.document()
+            if r.ok
+            else {"file": r.path, "error": r.message, "exit_code": r.exit_code}
             for r in results
         ]
         sys.stdout.write(json.dumps(docs if several else docs[0], indent=2) + "\n")
     elif several:
         print_batch(results, out_console)
     else:
-        assert results[0].doc is not None
-        print_summary(results[0].doc, out_console, written=out is not None)
+        assert results[0].summary is not None
+        print_summary(results[0].summary, out_console, written=out is not None)
     if out is not None and not as_json:
         out_console.print(f"Plans written to {out}/", markup=False)
     if failed:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,21 +112,26 @@ def _shown(value: Any) -> str:
 
 def summary_problems(doc: Any) -> list[str]:
     """Every way `doc` differs from `RunSummary` (missing keys, wrong types, unknown keys),
-    as `key.path: problem (got value)`."""
+    as `key.path: problem (got value)`; strictly: a number in quotes is no number."""
     try:
-        RunSummary.model_validate(doc)
+        RunSummary.model_validate(doc, strict=True)
     except ValidationError as exc:
-        out = []
-        for err in exc.errors(include_url=False):
-            loc = tuple(err["loc"])
-            got = "" if err["type"] == "missing" else f" (got {_shown(err.get('input'))})"
-            out.append(f"{_where(loc) or 'the document'}: {err['msg'].lower()}{got}")
-        return out
+        return _problems(exc)
     return []
 
 
-def read_summary(folder: Path) -> dict[str, Any]:
-    """summary.json of a run folder, checked against `RunSummary` (optimizer.summary_schema)."""
+def _problems(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        got = "" if err["type"] == "missing" else f" (got {_shown(err.get('input'))})"
+        out.append(f"{_where(loc) or 'the document'}: {err['msg'].lower()}{got}")
+    return out
+
+
+def read_summary(folder: Path) -> RunSummary:
+    """summary.json of a run folder, read into `RunSummary` (optimizer.schema.summary):
+    the form a run has its summary in, in memory."""
     path = folder / SUMMARY
     raw = _read(path, MAX_SUMMARY_BYTES)
 
@@ -138,10 +142,10 @@ def read_summary(folder: Path) -> dict[str, Any]:
         doc = json.loads(raw.decode("utf-8"), parse_constant=no_constants)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RunFolderError(f"{path}: not valid JSON ({exc})") from None
-    problems = summary_problems(doc)
-    if problems:
-        raise RunFolderError(_listed(path, problems))
-    return doc
+    try:
+        return RunSummary.model_validate(doc, strict=True)
+    except ValidationError as exc:
+        raise RunFolderError(_listed(path, _problems(exc))) from None
 
 
 def _read(path: Path, max_bytes: int) -> bytes:
@@ -255,9 +259,9 @@ def _number_column(table: pd.DataFrame, col: str) -> list[str]:
 
 @dataclass(frozen=True)
 class RunData:
-    """What the reports show: the summary document, the tables and the solved scenario."""
+    """What the reports show: the summary, the tables and the solved scenario."""
 
-    summary: dict[str, Any]
+    summary: RunSummary
     plan: pd.DataFrame
     orders: pd.DataFrame
     inventory: pd.DataFrame
@@ -268,12 +272,12 @@ class RunData:
     @property
     def currency(self) -> str:
         """Currency of every amount."""
-        return str(self.summary.get("currency") or self.scenario.currency)
+        return self.summary.currency or self.scenario.currency
 
     @property
     def unit(self) -> str:
         """Quantity unit of every volume."""
-        return str(self.summary.get("quantity_unit") or self.scenario.quantity_unit)
+        return self.summary.quantity_unit or self.scenario.quantity_unit
 
 
 def read_run(folder: Path) -> RunData:
@@ -309,10 +313,10 @@ def file_hash(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def table_problems(folder: Path, doc: Mapping[str, Any], names: tuple[str, ...]) -> list[str]:
+def table_problems(folder: Path, summary: RunSummary, names: tuple[str, ...]) -> list[str]:
     """How the tables `names` differ from the hashes in summary.json (empty: they match)."""
-    hashes = doc.get("table_hashes")
-    if not isinstance(hashes, dict):
+    hashes = summary.table_hashes
+    if hashes is None:
         return [
             f"{folder / SUMMARY} records no table hashes (written by an earlier version of "
             "sourcing), so the tables cannot be checked"

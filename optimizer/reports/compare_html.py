@@ -34,9 +34,9 @@ def mix_rows(c: Comparison) -> pd.DataFrame:
 
 def chart_set(c: Comparison) -> list[dict[str, str]]:
     """The page's charts: id, heading, caption and inline SVG."""
-    columns = zip(c.labels, c.docs, strict=True)
+    columns = zip(c.labels, c.summaries, strict=True)
     costs = pd.DataFrame(
-        {label: list(cost_items(d["costs"]).values()) for label, d in columns},
+        {label: list(cost_items(s.costs).values()) for label, s in columns},
         index=list(COST_KEYS),
     )
     rows = mix_rows(c)
@@ -77,7 +77,7 @@ def context(c: Comparison) -> dict[str, Any]:
         {
             "kpi": "optimises",
             "unit": "",
-            "values": [objective_text(d) for d in c.docs],
+            "values": [objective_text(s) for s in c.summaries],
         }
     ] + [
         {
@@ -103,7 +103,7 @@ def context(c: Comparison) -> dict[str, Any]:
     ]
     return {
         "labels": c.labels,
-        "plans": list(zip(c.labels, c.docs, strict=True)),
+        "plans": list(zip(c.labels, c.summaries, strict=True)),
         "country": c.country,
         "cur": c.currency,
         "unit": c.unit,

@@ -46,7 +46,7 @@ def print_comparison(c: Comparison, console: Console) -> None:
     for label in c.labels:
         kpis.add_column(label, justify="right", no_wrap=True, overflow="fold")
     records = c.kpis.to_dict(orient="records")
-    kpis.add_row("optimises", "", *[objective_text(d) for d in c.docs])
+    kpis.add_row("optimises", "", *[objective_text(s) for s in c.summaries])
     for r in records:
         values = [format_value(r[label], r["unit"], c.currency) for label in c.labels]
         kpis.add_row(r["kpi"], r["unit"], *values)
@@ -59,8 +59,8 @@ def print_comparison(c: Comparison, console: Console) -> None:
             long.add_column(
                 col, justify="right" if right else "left", overflow="fold", no_wrap=right
             )
-        for label, d in zip(c.labels, c.docs, strict=True):
-            long.add_row("optimises", "", label, objective_text(d))
+        for label, s in zip(c.labels, c.summaries, strict=True):
+            long.add_row("optimises", "", label, objective_text(s))
         for r in records:
             for label in c.labels:
                 value = format_value(r[label], r["unit"], c.currency)

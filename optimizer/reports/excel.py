@@ -29,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from optimizer.common.inert import format_literal, needs_quote, sheet_text
 from optimizer.io.run_folder import RunData
 from optimizer.schema.scenario import Scenario
+from optimizer.schema.summary import ShadowPrice, fields_of
 
 SHEETS = ("Summary", "Orders", "Plan", "Inventory", "Shares", "Shadow prices", "Scenario")
 
@@ -144,10 +145,6 @@ def _format_unit(fmt: str | None) -> str:
     return fmt.split('"')[1] if '"' in fmt else ""
 
 
-def _num(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
 def _date(value: Any) -> dt.date | None:
     """A date from a table cell (YYYY-MM-DD), None when empty."""
     return dt.date.fromisoformat(str(value)) if value else None
@@ -163,7 +160,7 @@ def write_workbook(run: RunData, path: Path) -> None:
     plan_sheet(Sheet(wb, "Plan"), run, fmt)
     inventory_sheet(Sheet(wb, "Inventory"), run, fmt)
     shares_sheet(Sheet(wb, "Shares"), run, fmt)
-    shadow_sheet(Sheet(wb, "Shadow prices"), run.summary.get("shadow_prices") or [], fmt)
+    shadow_sheet(Sheet(wb, "Shadow prices"), run.summary.shadow_prices, fmt)
     scenario_sheet(Sheet(wb, "Scenario"), run.scenario, fmt)
     wb.save(path)
 
@@ -171,33 +168,32 @@ def write_workbook(run: RunData, path: Path) -> None:
 def summary_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
     """KPIs, the expected cost breakdown and per-material figures."""
     doc = run.summary
-    total = _num(doc["total_cost"]) or 0.0
+    total = doc.total_cost
     sh.header([("item", None), ("value", None), ("share of total cost", None)])
     rows: list[tuple[str, Any, str | None]] = [
-        ("scenario", doc["scenario"], None),
-        ("title", doc.get("title") or "", None),
-        ("status", doc["status"], None),
-        ("independently checked", "yes" if doc.get("checked") else "no", None),
-        ("objective", _num(doc["objective"]), fmt.money),
-        ("expected spend (money paid)", _num(doc.get("spend")), fmt.money),
-        ("expected penalties (modelled, not paid)", _num(doc.get("penalties")), fmt.money),
+        ("scenario", doc.scenario, None),
+        ("title", doc.title or "", None),
+        ("status", doc.status, None),
+        ("independently checked", "yes" if doc.checked else "no", None),
+        ("objective", doc.objective, fmt.money),
+        ("expected spend (money paid)", doc.spend, fmt.money),
+        ("expected penalties (modelled, not paid)", doc.penalties, fmt.money),
         ("total cost (spend + penalties)", total, fmt.money),
     ]
-    cvar = doc.get("cvar")
-    if cvar and len(doc.get("scenarios") or []) > 1:
-        rows.append((f"tail cost (CVaR {cvar['alpha']:g})", _num(cvar["cvar"]), fmt.money))
-        rows.append((f"value at risk ({cvar['alpha']:g})", _num(cvar["var"]), fmt.money))
-    rows.append(("scenarios", len(doc.get("scenarios") or []), fmt.period))
-    solver = doc.get("solver") or {}
-    rows.append(("solver", f"{solver.get('name', '')} ({solver.get('status', '')})", None))
-    rows.append(("MIP gap", _num(solver.get("gap")), fmt.pct))
+    cvar = doc.cvar
+    if cvar is not None and len(doc.scenarios) > 1:
+        rows.append((f"tail cost (CVaR {cvar.alpha:g})", cvar.cvar, fmt.money))
+        rows.append((f"value at risk ({cvar.alpha:g})", cvar.var, fmt.money))
+    rows.append(("scenarios", len(doc.scenarios), fmt.period))
+    solver = doc.solver
+    rows.append(("solver", f"{solver.name} ({solver.status})", None))
+    rows.append(("MIP gap", solver.gap, fmt.pct))
     for label, value, f in rows:
         sh.add([label, value, None], [None, f, None])
     sh.section(f"Expected cost breakdown ({run.currency})")
-    costs = doc["costs"]
-    for group, label in (("spend", "money spent"), ("penalties", "penalties (not paid)")):
-        for key, value in (costs.get(group) or {}).items():
-            value = _num(value) or 0.0
+    costs = doc.costs
+    for items, label in ((costs.spend, "money spent"), (costs.penalties, "penalties (not paid)")):
+        for key, value in fields_of(items):
             sh.add(
                 [f"{label}: {key.replace('_', ' ')}", value, value / total if total else None],
                 [None, fmt.money, fmt.pct],
@@ -221,18 +217,18 @@ def summary_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
         (
             [
                 mid,
-                _num(k["demand"]),
-                _num(k["volume"]),
-                _num(k["expected_shortage"]),
-                _num(k["worst_shortage"]),
-                _num(k["service_level"]),
-                _num(k["average_risk"]),
-                _num((k.get("end_position") or {}).get("closing")),
-                _num((k.get("end_position") or {}).get("end_stock")),
-                _num((k.get("end_position") or {}).get("days_of_cover")),
-                _num(k.get("reserved")),
+                k.demand,
+                k.volume,
+                k.expected_shortage,
+                k.worst_shortage,
+                k.service_level,
+                k.average_risk,
+                k.end_position.closing,
+                k.end_position.end_stock,
+                k.end_position.days_of_cover,
+                k.reserved,
             ]
-            for mid, k in sorted(doc["materials"].items())
+            for mid, k in sorted(doc.materials.items())
         ),
     )
     sh.finish(autofilter=False)
@@ -340,12 +336,10 @@ def inventory_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
 def shares_sheet(sh: Sheet, run: RunData, fmt: Formats) -> None:
     """Per material: the share and volume by country, then by supplier."""
     rows = []
-    for mid, k in sorted(run.summary["materials"].items()):
-        volume = _num(k["volume"]) or 0.0
-        for level, key in (("country", "share_by_country"), ("supplier", "share_by_supplier")):
-            shares = sorted(k[key].items(), key=lambda kv: (-(kv[1] or 0.0), kv[0]))
-            for name, share in shares:
-                rows.append([mid, level, name, _num(share), (_num(share) or 0.0) * volume])
+    for mid, k in sorted(run.summary.materials.items()):
+        for level, by in (("country", k.share_by_country), ("supplier", k.share_by_supplier)):
+            for name, share in sorted(by.items(), key=lambda kv: (-kv[1], kv[0])):
+                rows.append([mid, level, name, share, share * k.volume])
     sh.table(
         [("material", None), ("by", None), ("name", None), ("share", fmt.pct), ("volume", fmt.qty)],
         rows,
@@ -369,7 +363,7 @@ SHADOW_COLUMNS = (
 )
 
 
-def shadow_sheet(sh: Sheet, records: list[dict[str, Any]], fmt: Formats) -> None:
+def shadow_sheet(sh: Sheet, records: Sequence[ShadowPrice], fmt: Formats) -> None:
     """Shadow prices, one per row: what relaxing the limit by one step saves, and the range
     of the limit over which that holds, each number with its unit (a share, a score, or
     quantity per period); or a note when there are none."""
@@ -381,22 +375,22 @@ def shadow_sheet(sh: Sheet, records: list[dict[str, Any]], fmt: Formats) -> None
 
     sh.header([(name, None) for name, _key in SHADOW_COLUMNS])
     for rec in records:
-        unit = str(rec.get("unit") or "")
+        unit = rec.unit
         limit_fmt = fmt.pct if unit == "share" else fmt.score if unit == "score" else fmt.qty_period
         row, formats = [], []
         for _name, key in SHADOW_COLUMNS:
             if key == "sentence":
-                value: Any = shadow_sentence(rec, fmt.unit) if "constraint" in rec else None
+                value: Any = shadow_sentence(rec, fmt.unit)
                 f = None
             elif key in ("limit", "used", "step", "range_low", "range_high"):
-                value = _finite(rec.get(key))
+                value = _finite(getattr(rec, key))
                 f = limit_fmt
             elif key == "per_step":
-                value, f = _finite(rec.get(key)), fmt.money
+                value, f = _finite(rec.per_step), fmt.money
             elif key == "period":
-                value, f = rec.get(key), fmt.period
+                value, f = rec.period, fmt.period
             else:
-                value, f = rec.get(key), None
+                value, f = getattr(rec, key), None
             row.append(value)
             formats.append(f)
         sh.add(row, formats)

@@ -23,6 +23,7 @@ from optimizer.io.run_folder import INVENTORY, ORDERS, PLAN, SURVIVE, RunData, p
 from optimizer.reports.csv_files import csv_bytes, run_tables, write_table
 from optimizer.reports.safe_output import MARKER, check_target, marker_text, still_ours
 from optimizer.results.plan import Plan
+from optimizer.schema.summary import RunSummary
 from optimizer.schema.tables import (
     INVENTORY_COLUMNS,
     ORDER_COLUMNS,
@@ -37,7 +38,7 @@ TMP_PREFIX = ".sourcing-tmp-"
 
 def run_files(
     plan: Plan,
-    doc: dict[str, Any],
+    summary: RunSummary,
     resolved_yaml: str,
     *,
     excel: bool = False,
@@ -53,7 +54,7 @@ def run_files(
     """
     tables = run_tables(plan)
     data = RunData(
-        doc,
+        summary,
         parse_table(csv_bytes(tables["plan.csv"]), Path(PLAN), PLAN_COLUMNS),
         parse_table(csv_bytes(tables["orders.csv"]), Path(ORDERS), ORDER_COLUMNS).assign(
             order_date=lambda o: o["order_date"].astype(str)
@@ -73,7 +74,7 @@ def run_files(
         "inventory.csv": lambda p: write_table(tables["inventory.csv"], p),
         "spot.csv": lambda p: write_table(plan.spot, p, SPOT_COLUMNS),
         "scenarios.csv": lambda p: write_table(plan.scenarios, p, SCENARIO_COLUMNS),
-        "summary.json": lambda p: _write_text(p, json.dumps(doc, indent=2) + "\n"),
+        "summary.json": lambda p: _write_text(p, json.dumps(summary.document(), indent=2) + "\n"),
         "scenario.resolved.yaml": lambda p: _write_text(p, resolved_yaml),
     }
     if survive is not None:

@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from optimizer.io.run_folder import RunData
 from optimizer.schema.scenario import BASE_NAME
+from optimizer.schema.summary import RunSummary, fields_of
 
 BASE = BASE_NAME
 
@@ -122,58 +122,51 @@ PENALTY_MEANING = {
 }
 
 
-def money_sentence(doc: dict[str, Any]) -> str:
+def money_sentence(doc: RunSummary) -> str:
     """Spend 33.0 M USD; penalties 12.3 M USD (modelled, not paid: demand not met ...)."""
-    costs = doc.get("costs") or {}
-    spend, penalties = doc.get("spend"), doc.get("penalties")
-    if spend is None or penalties is None:
-        return ""
-    cur = doc["currency"]
-    text = f"Expected spend {money(spend, cur)}"
+    cur = doc.currency
+    text = f"Expected spend {money(doc.spend, cur)}"
     parts = [
         f"{PENALTY_MEANING[k]} {money(v, cur)}"
-        for k, v in sorted(
-            (costs.get("penalties") or {}).items(), key=lambda kv: (-(kv[1] or 0.0), kv[0])
-        )
-        if (v or 0.0) > 0.5
+        for k, v in sorted(fields_of(doc.costs.penalties), key=lambda kv: (-kv[1], kv[0]))
+        if v > 0.5
     ]
     if parts:
-        text += f"; modelled penalties {money(penalties, cur)}, not paid ({'; '.join(parts)})"
+        text += f"; modelled penalties {money(doc.penalties, cur)}, not paid ({'; '.join(parts)})"
     else:
         text += "; no penalties"
     return text + "."
 
 
-def end_sentences(doc: dict[str, Any], unit: str) -> list[str]:
+def end_sentences(doc: RunSummary, unit: str) -> list[str]:
     """Materials the plan hands to the next horizon below their end stock."""
     out = []
-    for mid, k in sorted(doc["materials"].items()):
-        end = k.get("end_position") or {}
-        below = end.get("below_end_stock") or 0.0
-        if below > SHORT:
+    for mid in sorted(doc.materials):
+        end = doc.materials[mid].end_position
+        if end.below_end_stock > SHORT:
             out.append(
-                f"{mid} ends the horizon at {amount(end.get('closing') or 0.0, unit)}, "
-                f"{amount(below, unit)} below its end stock of "
-                f"{amount(end.get('end_stock') or 0.0, unit)}."
+                f"{mid} ends the horizon at {amount(end.closing, unit)}, "
+                f"{amount(end.below_end_stock, unit)} below its end stock of "
+                f"{amount(end.end_stock, unit)}."
             )
     return out
 
 
-def mix_sentence(doc: dict[str, Any]) -> str:
+def mix_sentence(doc: RunSummary) -> str:
     """Buy 80% of a and b from China (CN); 60% of c from Malaysia (MY)."""
     groups: dict[tuple[str, int], list[str]] = {}
     unplanned = []
-    for mid, k in sorted(doc["materials"].items()):
-        shares = k.get("share_by_country") or {}
+    for mid in sorted(doc.materials):
+        shares = doc.materials[mid].share_by_country
         if not shares:
             unplanned.append(mid)
             continue
-        country, share = min(shares.items(), key=lambda kv: (-(kv[1] or 0.0), kv[0]))
-        groups.setdefault((country, round(100 * (share or 0.0))), []).append(mid)
+        country, share = min(shares.items(), key=lambda kv: (-kv[1], kv[0]))
+        groups.setdefault((country, round(100 * share)), []).append(mid)
     parts = []
     for (country, pct), mats in sorted(groups.items(), key=lambda kv: (-kv[0][1], kv[0][0])):
-        share = "all" if pct >= 100 else f"{pct}%"
-        parts.append(f"{share} of {listing(mats)} from {country_name(country)}")
+        portion = "all" if pct >= 100 else f"{pct}%"
+        parts.append(f"{portion} of {listing(mats)} from {country_name(country)}")
     text = "Buy " + "; ".join(parts) if parts else ""
     if unplanned:
         none = f"plan no purchase of {listing(unplanned)}"
@@ -212,12 +205,12 @@ def worst_sentence(run: RunData, unit: str) -> str:
     """With several scenarios: which one costs most, and what it leaves short, per
     material (tonnes of different materials are never added)."""
     doc = run.summary
-    scenarios = doc.get("scenarios") or []
+    scenarios = doc.scenarios
     if len(scenarios) < 2:
         return ""
-    worst = max(scenarios, key=lambda s: (s["cost"] or 0.0, s["name"]))
+    worst = max(scenarios, key=lambda s: (s.cost, s.name))
     inv = run.inventory
-    rows = inv[(inv["scenario"] == worst["name"]) & (inv["shortage"] > SHORT)]
+    rows = inv[(inv["scenario"] == worst.name) & (inv["shortage"] > SHORT)]
     short = rows.groupby("material", sort=True)["shortage"].sum()
     gap = (
         " and leaves "
@@ -227,9 +220,9 @@ def worst_sentence(run: RunData, unit: str) -> str:
         else " with no shortage"
     )
     return (
-        f"Worst of {len(scenarios)} scenarios: {worst['name']} "
-        f"(probability {100 * (worst['probability'] or 0.0):.0f}%) costs "
-        f"{money(worst['cost'] or 0.0, doc['currency'])}{gap}."
+        f"Worst of {len(scenarios)} scenarios: {worst.name} "
+        f"(probability {100 * worst.probability:.0f}%) costs "
+        f"{money(worst.cost, doc.currency)}{gap}."
     )
 
 

@@ -9,6 +9,7 @@ same folder always gives the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from optimizer.io.run_folder import RunData, read_run
 from optimizer.reports import charts
 from optimizer.reports.headline import PENALTY_MEANING, amount, answer, money
 from optimizer.results.plan import COST_KEYS, PENALTY_KEYS, SPEND_KEYS, cost_items
+from optimizer.schema.summary import RunSummary, ScenarioSummary
 
 REPORT = "report.html"
 
@@ -54,26 +56,25 @@ def _pct(value: Any, digits: int = 1) -> str:
     return f"{100 * float(value):.{digits}f}%"
 
 
-def runway_scenarios(doc: dict[str, Any], most_likely: int = RUNWAY_MOST_LIKELY) -> list[str]:
+def runway_scenarios(
+    rows: Sequence[ScenarioSummary], most_likely: int = RUNWAY_MOST_LIKELY
+) -> list[str]:
     """The scenarios to draw: the most likely ones, then the costliest if not among them."""
-    rows = doc.get("scenarios") or []
     if not rows:
         return []
-    likely = sorted(rows, key=lambda r: (-(r["probability"] or 0.0), r["name"]))[:most_likely]
-    names = [r["name"] for r in likely]
-    worst = max(rows, key=lambda r: (r["cost"] or 0.0, r["name"]))["name"]
+    likely = sorted(rows, key=lambda r: (-r.probability, r.name))[:most_likely]
+    names = [r.name for r in likely]
+    worst = max(rows, key=lambda r: (r.cost, r.name)).name
     return names if worst in names else [*names, worst]
 
 
-def scenario_titles(doc: dict[str, Any]) -> dict[str, str]:
+def scenario_titles(rows: Sequence[ScenarioSummary]) -> dict[str, str]:
     """Panel titles: name, probability, and which scenario is the worst."""
-    rows = doc.get("scenarios") or []
     if len(rows) < 2:
-        return {r["name"]: r["name"] for r in rows}
-    worst = max(rows, key=lambda r: (r["cost"] or 0.0, r["name"]))["name"]
+        return {r.name: r.name for r in rows}
+    worst = max(rows, key=lambda r: (r.cost, r.name)).name
     return {
-        r["name"]: ("worst: " if r["name"] == worst else "")
-        + f"{r['name']} ({100 * (r['probability'] or 0.0):.0f}%)"
+        r.name: ("worst: " if r.name == worst else "") + f"{r.name} ({100 * r.probability:.0f}%)"
         for r in rows
     }
 
@@ -99,24 +100,24 @@ def chart_set(run: RunData) -> list[dict[str, str]]:
         chart_id="chart-mix",
         label="Sourcing mix: share of planned volume by country, per material",
     )
-    names = runway_scenarios(doc)
+    names = runway_scenarios(doc.scenarios)
     safety = safety_levels(run)
     runway = charts.runway_chart(
         run.inventory,
         scenarios=names,
         safety_stock=safety,
         unit=unit,
-        titles=scenario_titles(doc),
+        titles=scenario_titles(doc.scenarios),
         chart_id="chart-runway",
         label="Inventory runway per material: stock at the end of each period and shortage",
     )
     costs = pd.DataFrame(
-        {doc["scenario"]: list(cost_items(doc["costs"]).values())}, index=list(COST_KEYS)
+        {doc.scenario: list(cost_items(doc.costs).values())}, index=list(COST_KEYS)
     )
     cost = charts.cost_chart(
         costs, currency=cur, chart_id="chart-costs", label="Expected cost by cost item"
     )
-    several = len(doc.get("scenarios") or []) > 1
+    several = len(doc.scenarios) > 1
     runway_caption = (
         f"Stock at the end of each period ({unit}, blue) and demand not met (red, below "
         "zero); the dashed line is the safety stock; hatched orange above the stock: "
@@ -148,36 +149,35 @@ def chart_set(run: RunData) -> list[dict[str, str]]:
 def context(run: RunData) -> dict[str, Any]:
     """Everything the template shows."""
     doc = run.summary
-    total = doc["total_cost"] or 0.0
-    scenarios = sorted(
-        doc.get("scenarios") or [], key=lambda r: (-(r["probability"] or 0.0), r["name"])
-    )
+    total = doc.total_cost
+    scenarios = sorted(doc.scenarios, key=lambda r: (-r.probability, r.name))
     shown = scenarios[:SCENARIO_ROWS]
-    worst = max(scenarios, key=lambda r: (r["cost"] or 0.0, r["name"])) if scenarios else None
+    worst = max(scenarios, key=lambda r: (r.cost, r.name)) if scenarios else None
     if worst is not None and worst not in shown:
         shown.append(worst)
-    cvar = doc.get("cvar") if len(scenarios) > 1 else None
+    cvar = doc.cvar if len(scenarios) > 1 else None
+    items = cost_items(doc.costs)
     orders = run.orders.to_dict("records")
     return {
         "doc": doc,
-        "title": doc.get("title") or doc["scenario"],
+        "title": doc.title or doc.scenario,
         "cur": run.currency,
         "unit": run.unit,
         "total": total,
         "total_text": money(total, run.currency),
         "cvar": cvar,
-        "cvar_text": money(cvar["cvar"], run.currency) if cvar else "",
-        "spend_text": money(doc.get("spend") or 0.0, run.currency),
-        "penalties_text": money(doc.get("penalties") or 0.0, run.currency),
+        "cvar_text": money(cvar.cvar, run.currency) if cvar else "",
+        "spend_text": money(doc.spend, run.currency),
+        "penalties_text": money(doc.penalties, run.currency),
         "penalty_note": penalty_note(doc),
-        "shortage_cost": cost_items(doc["costs"])["shortage"],
+        "shortage_cost": items["shortage"],
         "shortage_text": shortage_text(doc, run.unit),
         "shortage_note": "demand not met, per material (expected over the scenarios)",
         "sentences": answer(run),
         "charts": chart_set(run),
         "costs": [
             (k.replace("_", " "), "spend" if k in SPEND_KEYS else "penalty", v)
-            for k, v in cost_items(doc["costs"]).items()
+            for k, v in items.items()
         ],
         "orders": orders,
         "orders_total": float(run.orders["line_total"].sum()) if orders else 0.0,
@@ -185,29 +185,29 @@ def context(run: RunData) -> dict[str, Any]:
         "start": run.scenario.horizon.start,
         "scenarios": shown,
         "more_scenarios": max(0, len(scenarios) - len(shown)),
-        "worst": worst["name"] if worst and len(scenarios) > 1 else None,
-        "materials": sorted(doc["materials"].items()),
+        "worst": worst.name if worst and len(scenarios) > 1 else None,
+        "materials": sorted(doc.materials.items()),
         "survive": survive_section(run),
         "top": _top,
     }
 
 
-def penalty_note(doc: dict[str, Any]) -> str:
+def penalty_note(doc: RunSummary) -> str:
     """What the penalties stand for, largest first."""
-    items = cost_items(doc["costs"])
+    items = cost_items(doc.costs)
     parts = sorted(
         ((PENALTY_MEANING[k], items[k]) for k in PENALTY_KEYS if items[k] > 0.5),
         key=lambda kv: -kv[1],
     )
-    return "; ".join(f"{m} {money(v, doc['currency'])}" for m, v in parts) or "none"
+    return "; ".join(f"{m} {money(v, doc.currency)}" for m, v in parts) or "none"
 
 
-def shortage_text(doc: dict[str, Any], unit: str) -> str:
+def shortage_text(doc: RunSummary, unit: str) -> str:
     """Expected shortage per material (tonnes of different materials are never added)."""
     parts = [
-        f"{amount(k['expected_shortage'] or 0.0, unit)} {mid}"
-        for mid, k in sorted(doc["materials"].items())
-        if (k["expected_shortage"] or 0.0) > 1e-6
+        f"{amount(k.expected_shortage, unit)} {mid}"
+        for mid, k in sorted(doc.materials.items())
+        if k.expected_shortage > 1e-6
     ]
     return ", ".join(parts) if parts else "none"
 

@@ -27,6 +27,7 @@ from optimizer.model.outcomes import Outcome
 from optimizer.model.parameters import Parameters
 from optimizer.model.solution import Solution, arrivals, clean, held_back
 from optimizer.results.risk import cvar_of
+from optimizer.schema.summary import Costs, fields_of
 
 SPEND_KEYS = ("purchase", "spot", "reservation", "called", "fixed", "holding")
 
@@ -39,10 +40,10 @@ SCENARIO_KEYS = ("purchase", "spot", "called", "holding", "delay", "shortage")  
 PLAN_KEYS = ("reservation", "fixed", "safety_stock", "end_stock")  # in F
 
 
-def cost_items(costs: dict[str, Any]) -> dict[str, float]:
+def cost_items(costs: Costs) -> dict[str, float]:
     """Every cost item of a summary's `costs` (spend and penalties), in COST_KEYS order."""
-    items = {**(costs.get("spend") or {}), **(costs.get("penalties") or {})}
-    return {k: float(items.get(k) or 0.0) for k in COST_KEYS}
+    items = dict(fields_of(costs.spend) + fields_of(costs.penalties))
+    return {k: float(items[k]) for k in COST_KEYS}
 
 
 @dataclass

@@ -191,13 +191,29 @@ class RunSummary(_Model):
     shadow_prices_note: str
     versions: dict[str, str]
     table_hashes: dict[str, str] | None = Field(
-        None,
+        default=None,
         description="SHA-256 of plan.csv, orders.csv and inventory.csv as written "
         "(`sha256:...`), so that `stress` can tell an edited table.",
     )
     extra: dict[str, Any] | None = Field(
-        None, description="Further results of optional steps (e.g. an out-of-sample evaluation)."
+        default=None,
+        description="Further results of optional steps (e.g. an out-of-sample evaluation).",
     )
+
+    def document(self) -> dict[str, Any]:
+        """summary.json as a JSON document: the fields in order, `table_hashes` and `extra`
+        only when the run has them (a summary read back gives the keys it was read from)."""
+        absent = {name for name in OPTIONAL_RESULTS if getattr(self, name) is None}
+        return self.model_dump(mode="json", exclude=absent)
+
+
+OPTIONAL_RESULTS = ("table_hashes", "extra")  # keys written only when a run has them
+
+
+def fields_of(model: BaseModel) -> list[tuple[str, Any]]:
+    """(name, value) of each field of a model, in the order of its class (e.g. the cost
+    items of `SpendCosts` and `PenaltyCosts`)."""
+    return [(name, getattr(model, name)) for name in type(model).model_fields]
 
 
 def summary_json_schema() -> dict[str, Any]:
