@@ -29,8 +29,8 @@ from typing import Any
 
 import pandas as pd
 
+from optimizer.analysis.fixed_plan import quantities_of
 from optimizer.analysis.runner import Mapper, Runner
-from optimizer.analysis.stress import quantities_of
 from optimizer.model.parameters import PlanKey
 from optimizer.results.plan import Plan
 from optimizer.schema.scenario import Scenario

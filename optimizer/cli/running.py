@@ -194,7 +194,7 @@ def report(
 
 def _survive_of(plan: Any, options: Any, executor: Any) -> Any:
     """The survive report of a solved run's plan (`run --survive`)."""
-    from optimizer.analysis.stress import quantities_of
+    from optimizer.analysis.fixed_plan import quantities_of
     from optimizer.analysis.survive import survive_plan
     from optimizer.app.runner import PipelineRunner
 
