@@ -10,8 +10,12 @@ README.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from optimizer.app.runner import PipelineRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
@@ -37,3 +41,12 @@ HEAVY_SCENARIOS = frozenset(
 def solver(request: pytest.FixtureRequest) -> str:
     """Each test that takes `solver` runs on HiGHS and on CBC."""
     return request.param
+
+
+def pipeline(solver: str = "auto") -> PipelineRunner:
+    """The runner the analyses take: `sourcing run`'s pipeline with this solver (their
+    mapper, in tests, is `optimizer.app.executor.Serial()` unless a test says otherwise)."""
+    from optimizer.app.runner import PipelineRunner
+    from optimizer.solve.status import SolverOptions
+
+    return PipelineRunner(SolverOptions(solver=solver))

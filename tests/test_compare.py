@@ -26,11 +26,11 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.analysis.compare import Comparison, compare
-from optimizer.app.executor import Processes
+from optimizer.app.executor import Processes, Serial
 from optimizer.app.pipeline import run_scenario
 from optimizer.cli import app
 from optimizer.io.load import load_scenario
-from tests.conftest import CASES, ROOT, SCENARIOS_2025
+from tests.conftest import CASES, ROOT, SCENARIOS_2025, pipeline
 
 CHEAP = CASES / "stress" / "cn_cheap.yaml"
 BAN = CASES / "stress" / "cn_ban.yaml"
@@ -45,7 +45,7 @@ def kpi(c: Comparison, name: str) -> list[float | None]:
 
 
 def test_two_tiny_plans_by_hand() -> None:
-    c = compare([CHEAP, BAN])
+    c = compare([CHEAP, BAN], pipeline(), Serial())
     assert c.labels == ["cn_cheap", "cn_ban"]
     assert kpi(c, "total cost") == pytest.approx([2000.0, 13200.0])
     assert kpi(c, "spend (money paid)") == pytest.approx([2000.0, 1200.0])
@@ -69,10 +69,11 @@ def test_two_tiny_plans_by_hand() -> None:
 
 
 def _readme_costs() -> dict[str, float]:
-    """Expected cost (M USD) per scenario in the README's scenario table."""
+    """Expected cost (M USD) per scenario in the README's scenario tables, keyed by the
+    file's path under scenarios/ without .yaml (`2025/rare-earths-baseline`)."""
     out = {}
     for line in (ROOT / "README.md").read_text().splitlines():
-        m = re.match(r"\| `([\w-]+)`[^|]*\| ([\d.]+) \|", line)
+        m = re.match(r"\| `([\w/-]+)`[^|]*\| ([\d.]+) \|", line)
         if m:
             out[m.group(1)] = float(m.group(2))
     return out
@@ -80,15 +81,15 @@ def _readme_costs() -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def shipped() -> Comparison:
-    return compare([BASELINE, LICENSING], executor=Processes(2))
+    return compare([BASELINE, LICENSING], pipeline(), Processes(2))
 
 
 def test_snapshot_shipped_scenarios_match_the_readme_and_separate_runs(shipped: Comparison) -> None:
     readme = _readme_costs()
     totals = kpi(shipped, "total cost")
     assert shipped.labels == ["rare-earths-baseline", "licensing-2025"]
-    assert totals[0] / 1e6 == pytest.approx(readme["rare-earths-baseline"], abs=0.05)
-    assert totals[1] / 1e6 == pytest.approx(readme["licensing-2025"], abs=0.05)
+    assert totals[0] / 1e6 == pytest.approx(readme["2025/rare-earths-baseline"], abs=0.05)
+    assert totals[1] / 1e6 == pytest.approx(readme["2025/licensing-2025"], abs=0.05)
     runs = [run_scenario(load_scenario(p).scenario).plan.orders for p in (BASELINE, LICENSING)]
     sums = [df.groupby(["supplier", "material"])["quantity"].sum() for df in runs]
     diff = sums[1].sub(sums[0], fill_value=0.0)
@@ -140,7 +141,7 @@ def test_nothing_is_cut_at_any_width() -> None:
 
     from optimizer.reports.console_analysis import print_comparison
 
-    c = compare([CHEAP, BAN])
+    c = compare([CHEAP, BAN], pipeline(), Serial())
     for width in (200, 80, 40):
         console = Console(width=width, record=True, highlight=False)
         print_comparison(c, console)

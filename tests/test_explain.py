@@ -32,7 +32,7 @@ import pytest
 
 from optimizer.analysis.explain import explain, relaxables, relaxed
 from optimizer.io.load import load_scenario
-from tests.conftest import CASES, ROOT
+from tests.conftest import CASES, ROOT, pipeline
 
 PAIR = """\
 name: pair
@@ -127,14 +127,14 @@ def test_explain_without_presolve_conflicts_finds_the_materials(tmp_path: Path) 
     path = tmp_path / "pair.yaml"
     path.write_text(PAIR)
     sc = load_scenario(path).scenario
-    ex = explain(sc, [])
+    ex = explain(sc, [], pipeline())
     assert ex is not None
     assert sorted(ex.reasons) == ["dy_oxide", "ndpr_oxide"]
     assert [[r.name for r in s] for s in ex.removals] == [
         ["policy.max_supplier_share", "policy.max_average_risk"],
         ["policy.max_country_share.CN", "policy.max_average_risk"],
     ]
-    assert explain(relaxed(sc, ex.removals[0]), []) is None  # feasible once removed
+    assert explain(relaxed(sc, ex.removals[0]), [], pipeline()) is None  # feasible once removed
 
 
 def test_every_family_can_be_relaxed(tmp_path: Path) -> None:
@@ -159,4 +159,4 @@ def test_every_family_can_be_relaxed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["country_cap", "min_order"])
 def test_feasible_scenarios_need_no_explanation(name: str) -> None:
-    assert explain(load_scenario(CASES / f"{name}.yaml").scenario, []) is None
+    assert explain(load_scenario(CASES / f"{name}.yaml").scenario, [], pipeline()) is None

@@ -24,12 +24,12 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.analysis.frontier import frontier, parse_shares, with_country_cap
+from optimizer.app.executor import Serial
 from optimizer.cli import app
 from optimizer.common.errors import UserError
 from optimizer.io.load import load_scenario, resolved_data
 from optimizer.schema.scenario import Scenario
-from optimizer.solve.status import SolverOptions
-from tests.conftest import CASES, SCENARIOS_2025
+from tests.conftest import CASES, SCENARIOS_2025, pipeline
 
 CAP = CASES / "country_cap.yaml"
 runner = CliRunner()
@@ -37,7 +37,7 @@ runner = CliRunner()
 
 def test_two_points_by_hand(solver: str) -> None:
     sc = load_scenario(CAP).scenario
-    points = frontier(sc, "CN", [0.6, 0.5], SolverOptions(solver=solver))
+    points = frontier(sc, "CN", [0.6, 0.5], pipeline(solver), Serial())
     assert [p.status for p in points] == ["optimal", "optimal"]
     assert [p.total_cost for p in points] == pytest.approx([12600.0, 13000.0])
     assert [p.max_material_share for p in points] == pytest.approx([0.6, 0.5])
@@ -50,7 +50,7 @@ def test_two_points_by_hand(solver: str) -> None:
 def test_cost_never_falls_as_the_cap_tightens_on_a_shipped_scenario() -> None:
     sc = load_scenario(SCENARIOS_2025 / "rare-earths-baseline.yaml").scenario
     shares = [1.0, 0.8, 0.6, 0.4, 0.2]
-    points = frontier(sc, "CN", shares)
+    points = frontier(sc, "CN", shares, pipeline(), Serial())
     assert all(p.status == "optimal" for p in points)
     costs = [p.total_cost or 0.0 for p in points]
     for looser, tighter in itertools.pairwise(costs):
@@ -67,7 +67,7 @@ def _single_source_half() -> Scenario:
 
 
 def test_an_infeasible_point_is_reported_not_raised() -> None:
-    points = frontier(_single_source_half(), "CN", [0.5, 0.0])
+    points = frontier(_single_source_half(), "CN", [0.5, 0.0], pipeline(), Serial())
     assert [p.status for p in points] == ["optimal", "infeasible"]
     assert points[0].total_cost == pytest.approx(13000.0)
     assert "dy_oxide" in points[1].message

@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.analysis.stress import figures_table, regret_table, stress
-from optimizer.app.executor import Processes
+from optimizer.app.executor import Processes, Serial
 from optimizer.app.pipeline import replay_plan
 from optimizer.cli import app
 from optimizer.io.load import load_scenario
@@ -33,7 +33,7 @@ from optimizer.model.build import build_replay
 from optimizer.model.parameters import build_parameters, plan_array
 from optimizer.results.check import check_plan
 from optimizer.solve.status import SolverOptions
-from tests.conftest import CASES
+from tests.conftest import CASES, pipeline
 
 HERE = CASES / "stress"
 PLAN = HERE / "cn_cheap.yaml"
@@ -49,7 +49,7 @@ def _rows(table, run: str) -> dict[str, dict[str, float]]:  # type: ignore[no-un
 
 
 def test_plan_relying_on_china_under_a_ban_and_licences(solver: str) -> None:
-    report = stress(PLAN, [BAN, LICENCE], SolverOptions(solver=solver))
+    report = stress(PLAN, [BAN, LICENCE], pipeline(solver), Serial())
     assert report.plan.quantities == PLANNED
     assert report.plan.total_cost == pytest.approx(2000.0)
     ban, licence = report.unders
@@ -166,7 +166,7 @@ def test_a_plan_replayed_under_its_own_scenario_costs_what_it_cost(name: str) ->
     exactly that, and the regret is 0. fixed_cost: the fixed cost 300 of the supplier the
     plan uses is carried into the replay (hand working in tests/cases/fixed_cost.yaml)."""
     path = CASES / f"{name}.yaml"
-    report = stress(path, [path])
+    report = stress(path, [path], pipeline(), Serial())
     under = report.unders[0]
     assert under.replayed_cost == pytest.approx(report.plan.total_cost, rel=1e-9)
     assert under.regret == pytest.approx(0.0, abs=1e-6)
@@ -175,8 +175,8 @@ def test_a_plan_replayed_under_its_own_scenario_costs_what_it_cost(name: str) ->
 
 
 def test_several_files_in_worker_processes_give_the_serial_answer() -> None:
-    serial = stress(PLAN, [BAN, LICENCE])
-    parallel = stress(PLAN, [BAN, LICENCE], executor=Processes(2))
+    serial = stress(PLAN, [BAN, LICENCE], pipeline(), Serial())
+    parallel = stress(PLAN, [BAN, LICENCE], pipeline(), Processes(2))
     assert figures_table(parallel).equals(figures_table(serial))
     assert regret_table(parallel).equals(regret_table(serial))
 
@@ -185,8 +185,8 @@ def test_run_folder_and_scenario_file_give_the_same_stress(tmp_path: Path) -> No
     folder = tmp_path / "run"
     res = runner.invoke(app, ["run", str(PLAN), "--out", str(folder)])
     assert res.exit_code == 0, res.output
-    from_folder = stress(folder, [LICENCE])
-    from_file = stress(PLAN, [LICENCE])
+    from_folder = stress(folder, [LICENCE], pipeline(), Serial())
+    from_file = stress(PLAN, [LICENCE], pipeline(), Serial())
     assert from_folder.plan.quantities == from_file.plan.quantities
     a, b = figures_table(from_folder), figures_table(from_file)
     assert a.drop(columns="run").equals(b.drop(columns="run"))

@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.analysis.survive import nodes_of, survive, time_to_survive, wide
+from optimizer.app.executor import Serial
 from optimizer.cli import app
 from optimizer.io.load import load_scenario
-from tests.conftest import CASES
+from tests.conftest import CASES, pipeline
 
 runner = CliRunner()
 CASE = CASES / "survive.yaml"
@@ -31,9 +32,7 @@ def test_nodes_are_the_plan_every_supplier_and_every_country() -> None:
 
 
 def test_time_to_survive_by_hand(solver: str) -> None:
-    from optimizer.solve.status import SolverOptions
-
-    report = survive(CASE, SolverOptions(solver=solver))
+    report = survive(CASE, pipeline(solver), Serial())
     table = report.table.set_index("node")
     assert table.loc["cn_baotou", "tts_days"] == pytest.approx(75.0)
     assert table.loc["cn_baotou", "shortage"] == pytest.approx(13.0)
