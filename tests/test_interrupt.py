@@ -130,7 +130,7 @@ def test_signal_during_parallel_jobs(
 
 DIE_AFTER = """
 import os, signal, sys
-import optimizer.report as report
+import optimizer.reports.folder as report
 name = sys.argv[1]
 real = report._exchange if name == "exchange" else report.write_table
 
@@ -273,7 +273,7 @@ def test_full_disk_is_a_clear_error_and_leaves_the_old_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, force: bool
 ) -> None:
     """RELIABILITY #40 (seen on a 64 KB tmpfs: "internal error: OSError", exit 1)."""
-    import optimizer.report as report
+    import optimizer.reports.folder as report
 
     out = tmp_path / "run"
     if force:
@@ -409,7 +409,7 @@ def test_ctrl_c_at_any_moment_is_one_line_and_130(
 
 REAPED = """
 import os, subprocess, sys, time
-from optimizer import reaper
+from optimizer.common import reaper
 sleeper = subprocess.Popen(
     ["sleep", "300"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
 )

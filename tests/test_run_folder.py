@@ -77,7 +77,7 @@ def test_the_summary_records_the_hashes_of_the_tables(pristine: Path) -> None:
         (lambda d: d.update(materials=[]), "materials: must be a mapping"),
         (
             lambda d: next(iter(d["materials"].values())).update(volume="x"),
-            "volume: must be a number or null",
+            'volume: must be a number (got "x")',
         ),
         (lambda d: d.update(checked="yes"), "checked: must be true or false"),
         (lambda d: d.update(cvar={"alpha": None}), "cvar.alpha: must be a number"),

@@ -24,11 +24,11 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from optimizer.common.errors import ScenarioError, UserError
 from optimizer.common.inert import plain_frame
@@ -120,12 +120,63 @@ def summary_problems(doc: Any) -> list[str]:
     return []
 
 
+_NUMBER_ERRORS = {"float_type", "float_parsing", "int_type", "int_parsing", "finite_number"}
+_PLAIN = {
+    "missing": "missing",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "string_type": "must be text",
+}
+
+
+def _nullable(loc: Where) -> bool:
+    """Whether the field of `RunSummary` at `loc` may be null (its type admits None)."""
+    tp: Any = RunSummary
+    for part in loc:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(part))
+            if field is None:
+                return False
+            tp = field.annotation
+            continue
+        args = [a for a in get_args(tp) if a is not type(None)]
+        origin = get_origin(tp)
+        if origin is list and args:
+            tp = args[0]
+        elif origin is dict and len(args) == 2:
+            tp = args[1]
+        elif len(args) == 1:  # X | None: step into X
+            tp = args[0]
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                field = tp.model_fields.get(str(part))
+                if field is None:
+                    return False
+                tp = field.annotation
+                continue
+            return False
+        else:
+            return False
+    return type(None) in get_args(tp)
+
+
 def _problems(exc: ValidationError) -> list[str]:
+    """One line per problem: `key.path: what was expected (got value)`."""
     out = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        got = "" if err["type"] == "missing" else f" (got {_shown(err.get('input'))})"
-        out.append(f"{_where(loc) or 'the document'}: {err['msg'].lower()}{got}")
+        kind = err["type"]
+        if kind in _NUMBER_ERRORS:
+            what = "must be a number or null" if _nullable(loc) else "must be a number"
+        elif kind == "literal_error":
+            what = f"must be {err.get('ctx', {}).get('expected', '')}"
+        else:
+            what = _PLAIN.get(kind, err["msg"].lower())
+        got = "" if kind == "missing" else f" (got {_shown(err.get('input'))})"
+        out.append(f"{_where(loc) or 'the document'}: {what}{got}")
     return out
 
 
