@@ -6,6 +6,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= scenarios/dec2026-baseline.yaml
+# test workers (pytest-xdist); a test file runs in one worker, so its solved scenarios are shared
+TEST_JOBS ?= 2
 
 .PHONY: install run test lint
 
@@ -33,4 +35,4 @@ test: lint
 		echo "installing Debian chromium for the browser test"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	fi
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
