@@ -43,7 +43,7 @@ print(f"{t2 - t1:.3f} {t1 - t0:.3f} {offers}")
 
 
 def tables(offers: int, periods: int, form: str) -> dict[str, object]:
-    """The suppliers and offers tables (`optimizer.io.tables.export.Table`) of a generated scenario."""
+    """The suppliers and offers tables (`export.Table`) of a generated scenario."""
     from optimizer.io.tables.export import Table
 
     suppliers = offers // MATERIALS
