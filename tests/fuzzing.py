@@ -480,10 +480,12 @@ def write_case(workdir: Path, seed: Path, c: Chooser) -> Path:
 
 
 def prepare(workdir: Path) -> None:
-    """Copy the shipped scenarios into `workdir`, so that `extends` resolves from mutants."""
+    """Copy the shipped scenarios (and the tables they read) into `workdir`, so that
+    `extends` and `tables` resolve from mutants."""
     workdir.mkdir(parents=True, exist_ok=True)
-    for src in (ROOT / "scenarios").rglob("*.yaml"):
-        (workdir / src.name).write_bytes(src.read_bytes())
+    for src in (ROOT / "scenarios").rglob("*"):
+        if src.suffix in (".yaml", ".csv", ".xlsx"):
+            (workdir / src.name).write_bytes(src.read_bytes())
 
 
 def run_args(path: Path, c: Chooser) -> list[str]:

@@ -1,16 +1,19 @@
-"""`sourcing validate` and `sourcing schema`: scenario files checked, schemas printed."""
+"""`sourcing validate`, `sourcing schema` and `sourcing export-tables`: scenario files
+checked, schemas printed, a scenario's suppliers, offers and demand written as tables."""
 
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from optimizer.cli.console import handle_errors, warn
+from optimizer.cli.console import handle_errors, out_console, warn
 from optimizer.cli.main import app
 from optimizer.common.errors import ScenarioError
 from optimizer.common.safe_text import escape
@@ -110,3 +113,52 @@ def schema(
 
         doc = json_schema()
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+@app.command("export-tables")
+@handle_errors
+def export_tables(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file to export.", metavar="SCENARIO")],
+    to: Annotated[
+        Path, typer.Option("--to", help="Write the tables and the YAML into this folder.")
+    ],
+    xlsx: Annotated[
+        bool,
+        typer.Option(
+            "--xlsx", help="One workbook with the sheets Suppliers, Offers and Demand (not CSV)."
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace a --to folder that sourcing wrote before (never any other)."
+        ),
+    ] = False,
+) -> None:
+    """Write a scenario's suppliers, offers and demand as tables, and a YAML that names them.
+
+    The folder gets suppliers.csv, offers.csv and demand.csv (with --xlsx one
+    workbook NAME.xlsx) and NAME.yaml, which holds everything else and names
+    the tables under `tables:`; running NAME.yaml gives the same plan as
+    SCENARIO. Written all or nothing; a folder that export-tables (or another
+    sourcing command) wrote is replaced only with --force, any other never.
+    """
+    from optimizer.io.tables.export import export_files
+    from optimizer.reports.folder import ensure_writable, write_folder
+
+    ensure_writable(to, force, [scenario])
+    loaded = load_scenario(scenario)
+    for warning in loaded.warnings:
+        warn(str(warning))
+    files = export_files(loaded.scenario, scenario.name, xlsx=xlsx)
+    writers: dict[str, Callable[[Path], None]] = {
+        name: functools.partial(_write_bytes, data) for name, data in files.items()
+    }
+    inputs = [scenario, *loaded.input_files]
+    write_folder(to, writers, force, kind="export-tables", inputs=inputs)
+    for name in files:
+        out_console.print(escape(str(to / name)), markup=False)
+
+
+def _write_bytes(data: bytes, path: Path) -> None:
+    path.write_bytes(data)

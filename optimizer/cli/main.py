@@ -1,8 +1,8 @@
 """The `sourcing` command: the Typer application, its global options and `main`.
 
 Commands live in the modules beside this one, one job each: `files`
-(validate, schema), `running` (run, report), `analyses` (compare, stress,
-frontier, survive). Each parses, calls the library, prints, and exits with
+(validate, schema, export-tables), `running` (run, report), `analyses`
+(compare, stress, frontier, survive). Each parses, calls the library, prints, and exits with
 the code of `optimizer.common.errors.failure`.
 """
 

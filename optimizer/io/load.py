@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from optimizer.common.errors import Located, ScenarioError
 from optimizer.io.extends import SourceFile, load_chain, locate, merge, resolved_source
 from optimizer.io.messages import locate_errors
+from optimizer.io.tables.reader import read_tables
+from optimizer.io.tables.sources import TableSources
 from optimizer.io.where import dotted_path
 from optimizer.io.yaml_reader import PathKey
 from optimizer.schema.references import scenario_warnings
@@ -30,6 +32,7 @@ class LoadedScenario:
     scenario: Scenario
     sources: tuple[SourceFile, ...]  # the file itself first, then its parents
     warnings: tuple[Located, ...] = ()  # valid but probably not meant (e.g. tariff 3.2)
+    tables: TableSources | None = None  # where values read from `tables:` came from
 
     @property
     def path(self) -> str:
@@ -37,13 +40,17 @@ class LoadedScenario:
         return self.sources[0].name
 
     def locate(self, path: PathKey) -> tuple[str, int | None]:
-        """File and line that set a field path (trimming it to the nearest known path)."""
-        return locate(self.sources, path)
+        """File and line that set a field path (trimming it to the nearest known path); for
+        a value from a table its cell (`offers.csv`, 14 or `book.xlsx#Offers!C14`, None)."""
+        cell = self.tables.locate(path) if self.tables is not None else None
+        return cell if cell is not None else locate(self.sources, path)
 
     @property
     def input_files(self) -> list[Path]:
-        """Every file read: the scenario and its `extends` chain, symbolic links resolved."""
-        return [src.path for src in self.sources if src.path is not None]
+        """Every file read: the scenario, its `extends` chain and its tables, symbolic links
+        resolved."""
+        files = [src.path for src in self.sources if src.path is not None]
+        return files + (self.tables.files if self.tables is not None else [])
 
     def resolved_data(self) -> dict[str, Any]:
         """The scenario after `extends`, as plain data with every value explicit."""
@@ -100,15 +107,21 @@ def load_scenario(path: str | Path) -> LoadedScenario:
         # A variant describes itself: title and description are not inherited (DESIGN §3).
         data = {k: v for k, v in data.items() if k not in NOT_INHERITED}
         data.update({k: v for k, v in sources[0].data.items() if k in NOT_INHERITED[1:]})
+        # DESIGN §3.1: values from the tables named in `tables:`, validated with the rest
+        data, tables = read_tables(data, sources)
         try:
             scenario = Scenario.model_validate(data)
         except ValidationError as exc:
-            raise ScenarioError(locate_errors(exc, data, sources)) from None
+            found = locate_errors(exc, data, sources, tables.relocate)
+            raise ScenarioError(tables.finish(found)) from None
+        if tables.problems:
+            raise ScenarioError(tables.finish([]))
     warnings = []
     for problem in scenario_warnings(scenario):
         file, line = locate(sources, problem.path)
-        warnings.append(Located(file, line, dotted_path(problem.path), problem.message))
-    return LoadedScenario(scenario, sources, tuple(warnings))
+        warning = Located(file, line, dotted_path(problem.path), problem.message)
+        warnings.append(tables.relocate(problem.path, warning) or warning)
+    return LoadedScenario(scenario, sources, tuple(warnings), tables)
 
 NOT_INHERITED = ("extends", "title", "description")  # keys a file does not pass to its variants
 
@@ -130,7 +143,8 @@ def _gc_paused() -> Iterator[None]:
 
 
 def input_files(path: str | Path) -> list[Path]:
-    """The files a scenario reads (itself and its `extends` chain); [path] if it cannot load."""
+    """The files a scenario reads (itself, its `extends` chain and its tables); [path] if it
+    cannot load."""
     try:
         return load_scenario(path).input_files
     except ScenarioError:

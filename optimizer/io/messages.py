@@ -11,7 +11,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -298,8 +298,13 @@ def _pydantic_problems(exc: ValidationError, data: dict[str, Any]) -> Iterator[_
 
 
 def locate_errors(
-    exc: ValidationError, data: dict[str, Any], sources: tuple[SourceFile, ...]
+    exc: ValidationError,
+    data: dict[str, Any],
+    sources: tuple[SourceFile, ...],
+    relocate: Callable[[PathKey, Located], Located | None] | None = None,
 ) -> list[Located]:
+    """Every problem at its file and line; `relocate` moves one that a table set to its
+    cell (None: already reported there)."""
     seen: set[tuple[PathKey, str]] = set()
     out: list[Located] = []
     for path, message, got in _pydantic_problems(exc, data):
@@ -307,7 +312,10 @@ def locate_errors(
             continue
         seen.add((path, message))
         file, line = locate(sources, path)
-        out.append(Located(file, line, dotted_path(path), message, got))
+        located = Located(file, line, dotted_path(path), message, got)
+        problem = relocate(path, located) if relocate is not None else located
+        if problem is not None:
+            out.append(problem)
     order = {src.name: i for i, src in enumerate(reversed(sources))}
     out.sort(key=lambda p: (order.get(p.file, 0), p.line or 0))
     return out

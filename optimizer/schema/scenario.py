@@ -360,6 +360,37 @@ class Objective(_Strict):
     cvar_weight: NonNeg = Field(1.0, description="Weight of the CVaR term [factor].")
 
 
+TableRef = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class Tables(_Strict):
+    """Suppliers, offers and demand read from spreadsheets (DESIGN §3.1).
+
+    Each entry is a CSV file or a sheet of an .xlsx workbook (`book.xlsx#Sheet`), relative
+    to the file that names it. A row's columns are the fields of a supplier, an offer or a
+    material; a per-period field takes one column (`price`), one column per period
+    (`price_1` ... `price_P`), or, with a `period` (or `date`) column, one row per period.
+    """
+
+    suppliers: TableRef | None = Field(
+        None,
+        description="Table of suppliers, one row each: `id`, `country` and any other supplier "
+        "field (risk, tariff, freight, lead_time_days, ...); a CSV file or book.xlsx#Sheet.",
+    )
+    offers: TableRef | None = Field(
+        None,
+        description="Table of offers, one row per supplier and material (or per period, with a "
+        "`period` or `date` column): `supplier`, `material`, `price`, `capacity` and any other "
+        "offer field; per-period fields also as `price_1` ... `price_P`.",
+    )
+    demand: TableRef | None = Field(
+        None,
+        description="Table of demand, one row per material (or per material and period, with a "
+        "`period` or `date` column): `material`, `demand` (or `demand_1` ... `demand_P`) and "
+        "any other material field.",
+    )
+
+
 @dataclass(frozen=True)
 class Problem:
     """A cross-reference problem found after the fields validated."""
@@ -391,6 +422,12 @@ class Scenario(_Strict):
     currency: str = Field("USD", min_length=1, max_length=20, description="Currency of money.")
     quantity_unit: str = Field("t", min_length=1, max_length=20, description="Unit of quantities.")
     horizon: Horizon
+    tables: Tables | None = Field(
+        None,
+        exclude=True,
+        description="Suppliers, offers and demand from CSV files or Excel sheets, combined "
+        "with what this file says (DESIGN §3.1); paths relative to this file.",
+    )
     materials: dict[Id, Material] = Field(min_length=1, description="Materials by id.")
     countries: dict[Id, Country] = Field(
         default_factory=dict, description="Country defaults by country code."
