@@ -155,36 +155,25 @@ def _cvar_term(p: Parameters, per_scenario: np.ndarray, probs: np.ndarray) -> fl
 
 
 def _orders(p: Parameters, x: np.ndarray) -> pd.DataFrame:
-    o_idx, t_idx = np.nonzero(x > 0)
-    s_idx = p.offer_supplier[o_idx]
-    delay = p.delay_days[s_idx]
-    qty = x[o_idx, t_idx]
-    landed = p.landed[o_idx, t_idx]
-    df = pd.DataFrame(
-        {
-            "material": [p.offers[o][1] for o in o_idx],
-            "supplier": [p.offers[o][0] for o in o_idx],
-            "country": [p.country[s] for s in s_idx],
-            "period": t_idx + 1,
-            "order_day": [
-                order_day(int(t) + 1, p.period_days, d) for t, d in zip(t_idx, delay, strict=True)
-            ],
-            "quantity": qty,
-            "landed_unit_cost": landed,
-            "delay_days": delay,
-            "cost": qty * landed,
-        }
-    )
-    return df.sort_values(["material", "supplier", "period"], kind="stable").reset_index(drop=True)
+    """Planned volume: one row per offer and period with x > 0, at its landed unit cost."""
+    return _plan_rows(p, x, p.landed, p.landed)
 
 
 def _reservations(p: Parameters, r: np.ndarray) -> pd.DataFrame:
     """Capacity reserved: like orders, with the exercise price as unit cost and the fee as
     cost (what is paid whether or not the capacity is called)."""
-    o_idx, t_idx = np.nonzero(r > 0)
+    return _plan_rows(p, r, p.exercise_landed, p.reservation_fee)
+
+
+def _plan_rows(
+    p: Parameters, q: np.ndarray, unit_cost: np.ndarray, cost_rate: np.ndarray
+) -> pd.DataFrame:
+    """Rows of plan.csv for the offer x period quantities `q` > 0: `unit_cost` per unit
+    (landed_unit_cost) and `cost` = quantity * `cost_rate`."""
+    o_idx, t_idx = np.nonzero(q > 0)
     s_idx = p.offer_supplier[o_idx]
     delay = p.delay_days[s_idx]
-    qty = r[o_idx, t_idx]
+    qty = q[o_idx, t_idx]
     df = pd.DataFrame(
         {
             "material": [p.offers[o][1] for o in o_idx],
@@ -195,9 +184,9 @@ def _reservations(p: Parameters, r: np.ndarray) -> pd.DataFrame:
                 order_day(int(t) + 1, p.period_days, d) for t, d in zip(t_idx, delay, strict=True)
             ],
             "quantity": qty,
-            "landed_unit_cost": p.exercise_landed[o_idx, t_idx],
+            "landed_unit_cost": unit_cost[o_idx, t_idx],
             "delay_days": delay,
-            "cost": qty * p.reservation_fee[o_idx, t_idx],
+            "cost": qty * cost_rate[o_idx, t_idx],
         }
     )
     return df.sort_values(["material", "supplier", "period"], kind="stable").reset_index(drop=True)
