@@ -43,7 +43,9 @@ def test_two_points_by_hand(solver: str) -> None:
     assert [p.max_material_share for p in points] == pytest.approx([0.6, 0.5])
     # CN volume: 60 + 12 = 72 of 120 at 0.6; 50 + 10 = 60 of 120 at 0.5
     assert [p.country_share for p in points] == pytest.approx([0.6, 0.5])
-    assert [p.expected_shortage for p in points] == pytest.approx([0.0, 0.0])
+    none_short = {"dy_oxide": 0.0, "ndpr_oxide": 0.0}
+    assert [p.shortage_by_material for p in points] == [none_short, none_short]
+    assert [p.shortage_cost for p in points] == pytest.approx([0.0, 0.0])
     assert sc.policy.max_country_share == {"CN": 0.6}  # the scenario itself is unchanged
 
 

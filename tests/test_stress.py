@@ -74,9 +74,9 @@ def test_plan_relying_on_china_under_a_ban_and_licences(solver: str) -> None:
         {
             "probability": 1.0,
             "cost": 13800.0,
-            "planned_delivered": 0.0,
-            "spot": 8.0,
-            "shortage": 12.0,
+            "planned_delivered: ndpr_oxide": 0.0,
+            "spot: ndpr_oxide": 8.0,
+            "shortage: ndpr_oxide": 12.0,
             "service_level": 0.4,
         }
     )
@@ -86,9 +86,9 @@ def test_plan_relying_on_china_under_a_ban_and_licences(solver: str) -> None:
         {
             "probability": 0.75,
             "cost": 8400.0,
-            "planned_delivered": 6.0,
-            "spot": 8.0,
-            "shortage": 6.0,
+            "planned_delivered: ndpr_oxide": 6.0,
+            "spot: ndpr_oxide": 8.0,
+            "shortage: ndpr_oxide": 6.0,
             "service_level": 0.7,
         }
     )
@@ -96,9 +96,9 @@ def test_plan_relying_on_china_under_a_ban_and_licences(solver: str) -> None:
         {
             "probability": 0.25,
             "cost": 13800.0,
-            "planned_delivered": 0.0,
-            "spot": 8.0,
-            "shortage": 12.0,
+            "planned_delivered: ndpr_oxide": 0.0,
+            "spot: ndpr_oxide": 8.0,
+            "shortage: ndpr_oxide": 12.0,
             "service_level": 0.4,
         }
     )
@@ -106,9 +106,9 @@ def test_plan_relying_on_china_under_a_ban_and_licences(solver: str) -> None:
         {
             "probability": 1.0,
             "cost": 9750.0,
-            "planned_delivered": 4.5,
-            "spot": 8.0,
-            "shortage": 7.5,
+            "planned_delivered: ndpr_oxide": 4.5,
+            "spot: ndpr_oxide": 8.0,
+            "shortage: ndpr_oxide": 7.5,
             "service_level": 0.625,
         }
     )
@@ -121,7 +121,7 @@ def test_plan_relying_on_china_under_a_ban_and_licences(solver: str) -> None:
     assert licence.regret == pytest.approx(600.0)
     own = _rows(table, "cn_cheap (own)")["expected"]
     assert own["cost"] == pytest.approx(2000.0)
-    assert own["planned_delivered"] == pytest.approx(20.0)
+    assert own["planned_delivered: ndpr_oxide"] == pytest.approx(20.0)
     regrets = regret_table(report)
     assert regrets["regret"].tolist() == pytest.approx([600.0, 600.0])
 

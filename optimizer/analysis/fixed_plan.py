@@ -23,15 +23,31 @@ from optimizer.schema.summary import RunSummary
 
 EXPECTED = "expected"  # the probability-weighted row of a figures table
 
-FIGURE_COLUMNS = [
+FIGURE_COLUMNS = [  # per scenario; the per-material figures follow cost (`figure_columns`)
     "scenario",
     "probability",
     "cost",
-    "planned_delivered",
-    "spot",
-    "shortage",
     "service_level",
 ]
+MATERIAL_FIGURES = ("planned_delivered", "spot", "shortage")  # per material, never added
+
+
+def material_column(figure: str, material: str) -> str:
+    """The column of one material's figure, e.g. `shortage: dy_oxide`."""
+    return f"{figure}: {material}"
+
+
+def materials_in(figures: pd.DataFrame) -> list[str]:
+    """The materials of a figures table, in column order."""
+    prefix = f"{MATERIAL_FIGURES[0]}: "
+    return [str(c)[len(prefix) :] for c in figures.columns if str(c).startswith(prefix)]
+
+
+def figure_columns(materials: list[str]) -> list[str]:
+    """scenario, probability, cost, the per-material figures (figure by figure, materials
+    sorted), service_level."""
+    per_material = [material_column(f, m) for f in MATERIAL_FIGURES for m in sorted(materials)]
+    return [*FIGURE_COLUMNS[:3], *per_material, *FIGURE_COLUMNS[3:]]
 
 
 @dataclass(frozen=True)
@@ -41,7 +57,7 @@ class FixedPlan:
     name: str  # the plan's scenario name
     source: str  # run folder or scenario file
     quantities: dict[PlanKey, float]
-    figures: pd.DataFrame  # FIGURE_COLUMNS, one row per own scenario plus "expected"
+    figures: pd.DataFrame  # `figure_columns`, one row per own scenario plus "expected"
     currency: str = "USD"
     unit: str = "t"
     reserved: dict[PlanKey, float] = field(default_factory=dict)
@@ -68,40 +84,43 @@ def quantities_of(orders: pd.DataFrame, kind: str = "order") -> dict[PlanKey, fl
 
 
 def scenario_figures(inventory: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario: cost, planned volume delivered, spot, shortage and service level.
+    """Per scenario: cost, per material the planned volume delivered, spot and shortage,
+    and the service level (`figure_columns`).
 
     `inventory` has scenario, material, arrivals (planned `a*x` plus inbound),
     inbound, spot, demand and shortage per period (inventory.csv); `costs` has
-    scenario, probability and cost (fixed + C[w]). The service level is the
-    lowest over materials of 1 - shortage / demand. A last row "expected"
-    weighs every figure by probability (its service level per material from the
-    expected shortage).
+    scenario, probability and cost (fixed + C[w]). Volumes of different
+    materials are never added: each is a column `FIGURE: MATERIAL`. The service
+    level is the lowest over materials of 1 - shortage / demand. A last row
+    "expected" weighs every figure by probability (its service level per material
+    from the expected shortage).
     """
     inv = inventory.assign(
         planned_delivered=inventory["arrivals"].astype(float) - inventory["inbound"].astype(float)
     )
-    keys = ["planned_delivered", "spot", "shortage", "demand"]
+    keys = [*MATERIAL_FIGURES, "demand"]
     per_material = inv.groupby(["scenario", "material"], sort=False)[keys].sum()
     per_material = per_material.astype(float)
     level = 1.0 - per_material["shortage"] / per_material["demand"].where(
         per_material["demand"] > 0
     )
     per_material["service_level"] = level.fillna(1.0)
-    totals = per_material.groupby(level="scenario", sort=False).agg(
-        planned_delivered=("planned_delivered", "sum"),
-        spot=("spot", "sum"),
-        shortage=("shortage", "sum"),
-        service_level=("service_level", "min"),
-    )
+    materials = sorted({str(m) for m in per_material.index.get_level_values("material")})
+    wide = per_material[list(MATERIAL_FIGURES)].unstack("material")
+    wide.columns = [material_column(str(f), str(m)) for f, m in wide.columns]
+    wide = wide.fillna(0.0)
+    wide["service_level"] = per_material["service_level"].groupby(level="scenario").min()
+    wide.index = wide.index.astype(str)
     rows = costs[["scenario", "probability", "cost"]].astype({"scenario": str}).copy()
-    rows = rows.merge(totals, left_on="scenario", right_index=True, how="left")
+    rows = rows.merge(wide, left_on="scenario", right_index=True, how="left")
+    columns = figure_columns(materials)
     probs = rows["probability"].astype(float).to_numpy()
     expected: dict[str, Any] = {"scenario": EXPECTED, "probability": float(probs.sum())}
-    for key in ("cost", "planned_delivered", "spot", "shortage"):
+    for key in columns[2:-1]:
         expected[key] = float(probs @ rows[key].astype(float).to_numpy())
     weights = dict(zip(rows["scenario"], probs, strict=True))
     by_material = per_material.reset_index()
-    by_material["p"] = by_material["scenario"].map(weights).fillna(0.0)
+    by_material["p"] = by_material["scenario"].astype(str).map(weights).fillna(0.0)
     grouped = (
         by_material.assign(
             short_p=by_material["shortage"] * by_material["p"],
@@ -113,7 +132,7 @@ def scenario_figures(inventory: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFra
     levels = 1.0 - grouped["short_p"] / grouped["demand_p"].where(grouped["demand_p"] > 0)
     expected["service_level"] = float(levels.fillna(1.0).min()) if len(levels) else 1.0
     out = pd.concat([rows, pd.DataFrame([expected])], ignore_index=True)
-    return out[FIGURE_COLUMNS].reset_index(drop=True)
+    return out[columns].reset_index(drop=True)
 
 
 def load_plan(source: Path, runner: Runner, allow_edited: bool = False) -> FixedPlan:

@@ -7,16 +7,18 @@ only removes plans, so the optimal cost never falls as the share goes down
 (up to the MIP gap). A point whose policy is infeasible is a point with
 status "infeasible" and the reason, not an error.
 
-Per point: status, objective, total (fixed + expected) cost, expected
-shortage (over materials), the volume-weighted average risk, the country's
-actual share of all planned volume and its largest share of one material
-(the figure the cap bounds).
+Per point: status, objective, total (fixed + expected) cost, the expected
+shortage penalty (money, the `shortage` item of the plan's costs), the
+expected shortage per material (tonnes of different materials are never
+added), the volume-weighted average risk, the country's actual share of all
+planned volume and its largest share of one material (the figure the cap
+bounds).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
@@ -31,12 +33,19 @@ COLUMNS = [
     "status",
     "objective",
     "total_cost",
-    "expected_shortage",
+    "shortage_cost",
+    # then `shortage: MATERIAL` per material (`shortage_column`), in the table only
     "average_risk",
     "country_share",
     "max_material_share",
     "message",
 ]
+BEFORE_SHORTAGES = COLUMNS.index("shortage_cost") + 1  # where the per-material columns go
+
+
+def shortage_column(material: str) -> str:
+    """The column (CSV) and key (JSON) of a material's expected shortage in its unit."""
+    return f"shortage: {material}"
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,9 @@ class FrontierPoint:
     status: str  # optimal, feasible (time limit), infeasible, no_solution, error
     objective: float | None = None
     total_cost: float | None = None
-    expected_shortage: float | None = None
+    shortage_cost: float | None = None  # expected shortage penalty (money)
+    # expected shortage per material, in the scenario's unit (never added up)
+    shortage_by_material: dict[str, float] = field(default_factory=dict)
     average_risk: float | None = None
     country_share: float | None = None  # of all planned volume
     max_material_share: float | None = None  # largest share of one material
@@ -104,7 +115,10 @@ def point_of(share: float, country: str, plan: Plan, status: str) -> FrontierPoi
         status=status,
         objective=plan.objective,
         total_cost=plan.total_cost,
-        expected_shortage=sum(k["expected_shortage"] for k in plan.materials.values()),
+        shortage_cost=float(plan.costs["shortage"]),
+        shortage_by_material={
+            m: float(k["expected_shortage"]) for m, k in sorted(plan.materials.items())
+        },
         average_risk=risk,
         country_share=mine / volume if volume > 0 else None,
         max_material_share=max(shares, default=0.0),

@@ -11,9 +11,10 @@ from the reservations (in every scenario, w0 included) or goes short. The
 plan's own terms F are those of OTHER's demand and targets. The replay is
 checked like every plan (`check_plan(replay=True)`).
 
-Per scenario of OTHER this reports the cost, the planned volume delivered,
-spot volume, shortage and the lowest service level over materials, next to
-the plan's own figures; the policy caps of OTHER that the plan breaks (which
+Per scenario of OTHER this reports the cost, per material the planned volume
+delivered, spot volume and shortage (volumes of different materials are never
+added), and the lowest service level over materials, next to the plan's own
+figures; the policy caps of OTHER that the plan breaks (which
 cap, which material, by how much, and the field that sets it); and the
 regret: the replayed total (F + expected) cost minus that of OTHER's own
 optimal plan (OTHER re-solved), and when OTHER optimises CVaR also the regret
@@ -34,9 +35,12 @@ import pandas as pd
 
 from optimizer.analysis.fixed_plan import (
     EXPECTED,
-    FIGURE_COLUMNS,
+    MATERIAL_FIGURES,
     FixedPlan,
+    figure_columns,
     load_plan,
+    material_column,
+    materials_in,
     scenario_figures,
 )
 from optimizer.analysis.runner import Mapper, Runner
@@ -56,7 +60,7 @@ class UnderResult:
     exit_code: int = 0
     message: str = ""
     scenario: str = ""  # OTHER's name
-    figures: pd.DataFrame | None = None  # FIGURE_COLUMNS per scenario of OTHER + "expected"
+    figures: pd.DataFrame | None = None  # `figure_columns` per scenario of OTHER + "expected"
     replayed_cost: float = float("nan")  # F + expected cost of the replay
     optimal_cost: float | None = None  # F + expected cost of OTHER's own plan
     note: str = ""  # why there is no optimum, or plan volume OTHER does not offer
@@ -175,56 +179,95 @@ def _located(loaded: LoadedScenario, breach: Breach) -> str:
     return f"{where}: {'.'.join(breach.path)}: the plan breaks it: {breach}"
 
 
+def stress_materials(report: StressReport) -> list[str]:
+    """Every material of the plan's own run and of the replays, sorted."""
+    found = set(materials_in(report.plan.figures))
+    for u in report.unders:
+        if u.figures is not None:
+            found.update(materials_in(u.figures))
+    return sorted(found)
+
+
 def figures_table(report: StressReport) -> pd.DataFrame:
-    """Every scenario's figures, the plan's own first: `run` names the plan or OTHER."""
+    """Every scenario's figures, the plan's own first: `run` names the plan or OTHER
+    (stress.csv). Per material `planned_delivered: M`, `spot: M`, `shortage: M`
+    (empty for a material a run does not have)."""
     frames = [report.plan.figures.assign(run=f"{report.plan.name} (own)")]
     for u in report.unders:
         assert u.figures is not None
         frames.append(u.figures.assign(run=u.scenario))
     table = pd.concat(frames, ignore_index=True)
-    return table[["run", *FIGURE_COLUMNS]]
+    columns = ["run", *figure_columns(stress_materials(report))]
+    return table.reindex(columns=columns)
 
 
 def regret_table(report: StressReport) -> pd.DataFrame:
-    """Per OTHER file: the replayed and optimal fixed + expected cost and the regret."""
+    """Per OTHER file: the replayed and optimal fixed + expected cost and the regret, the
+    expected spot and shortage cost (money) and, per material, the expected spot and
+    shortage volume (`spot: M`, `shortage: M`; regret.csv)."""
+    materials = stress_materials(report)
     rows = []
     for u in report.unders:
         assert u.figures is not None
         exp = u.figures.set_index("scenario").loc[EXPECTED]
-        rows.append(
-            {
-                "under": u.scenario,
-                "file": u.path,
-                "plan_cost": report.plan.total_cost,
-                "replayed_cost": u.replayed_cost,
-                "optimal_cost": u.optimal_cost,
-                "regret": u.regret,
-                "objective_regret": u.objective_regret,
-                "caps_broken": len(u.breaches),
-                "expected_spot": float(exp["spot"]),
-                "expected_shortage": float(exp["shortage"]),
-                "service_level": float(exp["service_level"]),
-                "note": u.note,
-            }
-        )
+        costs = u.replay.costs if u.replay is not None else {}
+        row: dict[str, Any] = {
+            "under": u.scenario,
+            "file": u.path,
+            "plan_cost": report.plan.total_cost,
+            "replayed_cost": u.replayed_cost,
+            "optimal_cost": u.optimal_cost,
+            "regret": u.regret,
+            "objective_regret": u.objective_regret,
+            "caps_broken": len(u.breaches),
+            "spot_cost": float(costs.get("spot", float("nan"))),
+            "shortage_cost": float(costs.get("shortage", float("nan"))),
+        }
+        for figure in ("spot", "shortage"):
+            for m in materials:
+                col = material_column(figure, m)
+                row[col] = float(exp[col]) if col in exp.index else None
+        row["service_level"] = float(exp["service_level"])
+        row["note"] = u.note
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
+def scenario_records(figures: pd.DataFrame) -> list[dict[str, Any]]:
+    """A figures table as JSON records: scenario, probability, cost, service_level and
+    `materials`: {material: {planned_delivered, spot, shortage}}."""
+    materials = materials_in(figures)
+    out = []
+    for rec in figures.to_dict(orient="records"):
+        doc: dict[str, Any] = {
+            k: _none_if_nan(rec[k]) for k in ("scenario", "probability", "cost", "service_level")
+        }
+        doc["materials"] = {
+            m: {f: _none_if_nan(rec[material_column(f, m)]) for f in MATERIAL_FIGURES}
+            for m in materials
+        }
+        out.append(doc)
+    return out
+
+
+def _none_if_nan(v: Any) -> Any:
+    return None if isinstance(v, float) and np.isnan(v) else v
+
+
 def as_json(report: StressReport) -> dict[str, Any]:
-    """The report as a JSON document: the plan's own figures, then each replay."""
+    """The report as a JSON document: the plan's own figures, then each replay.
 
-    def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-        return [
-            {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in rec.items()}
-            for rec in df.to_dict(orient="records")
-        ]
-
+    Each `scenarios` entry is a `scenario_records` record (volumes per material in
+    `quantity_unit`, money in `currency`); `costs` of a replay has the expected
+    shortage and spot cost (money) among its items."""
     return {
+        "currency": report.plan.currency,
+        "quantity_unit": report.plan.unit,
         "plan": {
             "scenario": report.plan.name,
             "source": report.plan.source,
             "total_cost": report.plan.total_cost,
-            "scenarios": records(report.plan.figures),
+            "scenarios": scenario_records(report.plan.figures),
             "warnings": list(report.plan.warnings),
         },
         "under": [
@@ -254,7 +297,7 @@ def as_json(report: StressReport) -> dict[str, Any]:
                     for b, line in zip(u.breaches, u.breach_lines, strict=True)
                 ],
                 "note": u.note,
-                "scenarios": records(u.figures) if u.figures is not None else [],
+                "scenarios": scenario_records(u.figures) if u.figures is not None else [],
             }
             for u in report.unders
         ],

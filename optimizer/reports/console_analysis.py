@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from optimizer.analysis.compare import Comparison, format_delta, format_value, objective_text
+from optimizer.analysis.fixed_plan import EXPECTED, MATERIAL_FIGURES, material_column
 from optimizer.analysis.frontier import FrontierPoint
-from optimizer.analysis.stress import StressReport, figures_table, regret_table
+from optimizer.analysis.stress import StressReport, figures_table, regret_table, stress_materials
 from optimizer.analysis.survive import SurviveReport, wide
 
 
@@ -95,35 +96,49 @@ def print_comparison(c: Comparison, console: Console) -> None:
 
 
 def print_stress(report: StressReport, currency: str, console: Console) -> None:
-    """Per scenario: the plan's own run, then each replay; then the regret per file."""
+    """Per scenario: the plan's own run, then each replay, a row per material (volumes of
+    different materials are never added); then the regret per file."""
+    unit = report.plan.unit
     t = Table(
-        title=f"Plan {report.plan.name} in its own run and replayed ({currency})",
+        title=f"Plan {report.plan.name} in its own run and replayed ({currency}, {unit})",
         title_justify="left",
     )
     for col in (
         "run",
         "scenario",
-        "probability",
+        "prob.",
         "cost",
-        "planned delivered",
+        "service level",
+        "material",
+        "delivered",
         "spot",
         "shortage",
-        "service level",
     ):
-        left = col in ("run", "scenario")
-        t.add_column(col, justify="left" if left else "right", overflow="fold")
-    for r in figures_table(report).to_dict(orient="records"):
-        t.add_row(
-            str(r["run"]),
-            str(r["scenario"]),
-            f"{float(r['probability']):.3f}",
-            _money(r["cost"]),
-            _qty(r["planned_delivered"]),
-            _qty(r["spot"]),
-            _qty(r["shortage"]),
-            _pct(r["service_level"]),
-            style="bold" if r["scenario"] == "expected" else None,
-        )
+        left = col in ("run", "scenario", "material")
+        wraps = col == "service level"  # the header only; nothing else folds at 120 columns
+        t.add_column(col, justify="left" if left else "right", overflow="fold", no_wrap=not wraps)
+    materials = stress_materials(report)
+    records = figures_table(report).to_dict(orient="records")
+    for i, r in enumerate(records):
+        style = "bold" if r["scenario"] == EXPECTED else None
+        present = [m for m in materials if not pd.isna(r[material_column("spot", m)])]
+        for j, m in enumerate(present or [""]):
+            first = j == 0
+            t.add_row(
+                str(r["run"]) if first else "",
+                str(r["scenario"]) if first else "",
+                f"{float(r['probability']):.3f}" if first else "",
+                _money(r["cost"]) if first else "",
+                _pct(r["service_level"]) if first else "",
+                m,
+                *(_qty(r.get(material_column(f, m))) if m else "-" for f in MATERIAL_FIGURES),
+                style=style,
+                end_section=j == len(present or [""]) - 1 and i < len(records) - 1,
+            )
+    t.caption = (
+        "service level: the lowest over materials; delivered: planned volume delivered; "
+        "volumes per material, never added up"
+    )
     console.print(t)
     g = Table(title=f"Regret ({currency})", title_justify="left")
     for col in (
@@ -161,27 +176,39 @@ def print_stress(report: StressReport, currency: str, console: Console) -> None:
         console.print(note, markup=False)
 
 
+def shortages_text(by_material: dict[str, float], sep: str = ", ") -> str:
+    """The materials short, each in its own figure ("1.40 dy_oxide, 0.35 tb_oxide";
+    tonnes of different materials are never added); "none" when nothing is short."""
+    parts = [f"{_qty(v)} {m}" for m, v in sorted(by_material.items()) if v > 1e-6]
+    return sep.join(parts) if parts else "none"
+
+
 def print_frontier(
     points: list[FrontierPoint], country: str, currency: str, unit: str, console: Console
 ) -> None:
-    """One row per cap: status, cost, shortage, average risk and the actual share."""
+    """One row per cap: status, cost, the shortage penalty and the expected shortage per
+    material (a line each, the materials short only), average risk and the actual share."""
     t = Table(title=f"Cost of capping {country}'s share ({currency})", title_justify="left")
     for col in (
         f"cap on {country}",
         "status",
         "total cost",
+        "shortage cost",
         f"exp. shortage ({unit})",
         "avg risk",
         f"{country} share",
         "largest per material",
     ):
-        t.add_column(col, justify="left" if col == "status" else "right", overflow="fold")
+        left = col in ("status", f"exp. shortage ({unit})")
+        wraps = col == "largest per material"  # the header only
+        t.add_column(col, justify="left" if left else "right", overflow="fold", no_wrap=not wraps)
     for p in points:
         t.add_row(
             _pct(p.share),
             p.status,
             _money(p.total_cost),
-            _qty(p.expected_shortage),
+            _money(p.shortage_cost),
+            shortages_text(p.shortage_by_material, "\n") if p.has_plan else "-",
             "-" if p.average_risk is None else f"{p.average_risk:.2f}",
             _pct(p.country_share),
             _pct(p.max_material_share),

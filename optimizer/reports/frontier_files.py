@@ -1,26 +1,53 @@
-"""The frontier's files: frontier.csv and a chart of cost and shortage against the cap."""
+"""The frontier's files: frontier.csv and a chart of cost and shortage against the cap.
+
+frontier.csv (and `frontier --json`, the same records): share, status,
+objective, total_cost, shortage_cost (the expected shortage penalty, money),
+`shortage: MATERIAL` per material (expected shortage in the scenario's unit;
+tonnes of different materials are never added), average_risk, country_share,
+max_material_share, message.
+"""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from optimizer.analysis.frontier import COLUMNS, FrontierPoint
+from optimizer.analysis.frontier import (
+    BEFORE_SHORTAGES,
+    COLUMNS,
+    FrontierPoint,
+    shortage_column,
+)
+
+
+def materials_of(points: Sequence[FrontierPoint]) -> list[str]:
+    """Every material of the points with a plan, sorted."""
+    return sorted({m for p in points for m in p.shortage_by_material})
 
 
 def frontier_table(points: Sequence[FrontierPoint]) -> pd.DataFrame:
-    """The points as a table (COLUMNS), in the order given."""
-    return pd.DataFrame([asdict(p) for p in points], columns=COLUMNS)
+    """The points as a table, in the order given: COLUMNS with a `shortage: MATERIAL`
+    column per material after shortage_cost (empty where a point has no plan)."""
+    materials = materials_of(points)
+    per_material = [shortage_column(m) for m in materials]
+    columns = [*COLUMNS[:BEFORE_SHORTAGES], *per_material, *COLUMNS[BEFORE_SHORTAGES:]]
+    rows = []
+    for p in points:
+        row: dict[str, Any] = {c: getattr(p, c) for c in COLUMNS}
+        for m, col in zip(materials, per_material, strict=True):
+            row[col] = p.shortage_by_material.get(m) if p.has_plan else None
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def frontier_png(points: Sequence[FrontierPoint], country: str, currency: str, unit: str) -> bytes:
-    """Cost (left axis) and expected shortage (right axis) against the cap, as a PNG.
+    """Cost (left axis) and expected shortage per material (right axis, one line per
+    material that is short at some cap) against the cap, as a PNG.
 
     The cap runs from loose (left) to tight (right); infeasible points are
     marked on the axis. Drawn on a `Figure` (Agg, no pyplot state); no date in
@@ -55,10 +82,17 @@ def frontier_png(points: Sequence[FrontierPoint], country: str, currency: str, u
         ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
         ax.invert_xaxis()
         right = ax.twinx()
-        right.plot(
-            xs, [p.expected_shortage or 0.0 for p in ok], "s--", color="#d62728", label="shortage"
-        )
-        right.set_ylabel(f"expected shortage ({unit})")
+        short = [m for m in materials_of(ok) if any(p.shortage_by_material[m] > 1e-6 for p in ok)]
+        markers = "s^vD<>ph*"
+        for i, m in enumerate(short):
+            right.plot(
+                xs,
+                [p.shortage_by_material[m] for p in ok],
+                f"{markers[i % len(markers)]}--",
+                color=f"C{(i + 3) % 10}",
+                label=f"shortage: {m}",
+            )
+        right.set_ylabel(f"expected shortage per material ({unit})")
         right.set_ylim(bottom=0.0)
         ax.set_title(f"Cost of diversifying away from {country}", loc="left", fontweight="bold")
         fig.legend(loc="upper left", bbox_to_anchor=(0.1, 0.88), frameon=False)
