@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from optimizer.cli import app
 from optimizer.io.run_folder import read_run
-from optimizer.reports.headline import amount, answer, money
+from optimizer.reports.formatting import amount, money
+from optimizer.reports.headline import answer
 from optimizer.reports.html import runway_scenarios
 from optimizer.schema.summary import ScenarioSummary
 from tests.conftest import CASES, SCENARIOS_2025

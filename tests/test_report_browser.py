@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.reports.headline import amount, money
+from optimizer.reports.formatting import amount, money
 from tests.conftest import SCENARIOS_2025
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,7 @@ Each file is solved as a batch job (in parallel when the executor allows) and
 its summary document is turned into one column of two tables:
 
 - `kpis`: the plan's objective (what it optimises, expected cost or with
-  CVaR, is in `objective_text`), the total cost (spend + penalties), money spent and modelled
+  CVaR, is in `Optimises.text`), the total cost (spend + penalties), money spent and modelled
   penalties apart, the tail cost (CVaR of the total cost at the scenario's
   alpha), every cost item, per material the planned unit cost (landed), the
   share and the exposure (own plus controlled) of one country and the
@@ -99,15 +99,6 @@ def _average_risk(summary: RunSummary) -> float | None:
     if volume <= 0:
         return None
     return sum((k.average_risk or 0.0) * k.volume for k in mats) / volume
-
-
-def objective_text(summary: RunSummary) -> str:
-    """What the plan optimised: expected cost, or expected cost plus weighted CVaR."""
-    how = summary.optimises
-    if how.risk_measure != "cvar":
-        return "expected cost"
-    w = "" if how.cvar_weight == 1.0 else f"{how.cvar_weight:g} x "
-    return f"expected cost + {w}CVaR {how.cvar_alpha:g}"
 
 
 def kpi_column(summary: RunSummary, country: str, materials: Sequence[str]) -> list[Any]:
@@ -205,30 +196,6 @@ def volume_table(orders: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def format_value(value: Any, unit: str, currency: str) -> str:
-    """A KPI for people: money to the unit, shares in %, risk to 2 digits, volumes to 0.01."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "-"
-    if unit == "text" or isinstance(value, str):
-        return str(value)
-    v = float(value)
-    if unit == "share":
-        return f"{100 * v:.1f}%"
-    if unit == "score":
-        return f"{v:.2f}"
-    if unit == "count":
-        return f"{v:.0f}"
-    if unit == currency or unit.startswith(f"{currency}/"):
-        return f"{v:,.0f}"
-    return f"{v:,.2f}"
-
-
-def format_delta(value: Any) -> str:
-    """A volume difference with its sign (0 as 0)."""
-    v = float(value)
-    return "0" if abs(v) < 5e-7 else f"{v:+,.2f}"
-
-
 def as_json(c: Comparison) -> dict[str, Any]:
     """Both tables as JSON records (missing values as null)."""
 
@@ -242,7 +209,7 @@ def as_json(c: Comparison) -> dict[str, Any]:
                 "label": label,
                 "scenario": s.scenario,
                 "file": s.file,
-                "optimises": objective_text(s),
+                "optimises": s.optimises.text(),
             }
             for label, s in zip(c.labels, c.summaries, strict=True)
         ],

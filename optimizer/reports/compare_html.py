@@ -15,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.analysis.compare import Comparison, format_delta, format_value, objective_text
+from optimizer.analysis.compare import Comparison
 from optimizer.reports import charts
+from optimizer.reports.formatting import format_delta, format_value
 from optimizer.reports.html import environment
 from optimizer.results.plan import COST_KEYS, cost_items
 
@@ -77,7 +78,7 @@ def context(c: Comparison) -> dict[str, Any]:
         {
             "kpi": "optimises",
             "unit": "",
-            "values": [objective_text(s) for s in c.summaries],
+            "values": [s.optimises.text() for s in c.summaries],
         }
     ] + [
         {

@@ -10,17 +10,9 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from optimizer.reports.formatting import money_cell as _money
+from optimizer.reports.formatting import pct_cell as _pct
 from optimizer.schema.summary import RunSummary, ShadowPrice, fields_of
-
-
-def _money(v: float | None) -> str:
-    if v is None:
-        return "-"
-    return f"{v:,.0f}"
-
-
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{100 * v:.1f}%"
 
 
 def print_summary(doc: RunSummary, console: Console, *, written: bool = False) -> None:

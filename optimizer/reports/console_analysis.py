@@ -7,29 +7,20 @@ formatted for people (money to the unit, shares in %, volumes to 0.01).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from optimizer.analysis.compare import Comparison, format_delta, format_value, objective_text
+from optimizer.analysis.compare import Comparison
 from optimizer.analysis.fixed_plan import EXPECTED, MATERIAL_FIGURES, material_column
 from optimizer.analysis.frontier import FrontierPoint
 from optimizer.analysis.stress import StressReport, figures_table, regret_table, stress_materials
 from optimizer.analysis.survive import SurviveReport, wide
-
-
-def _money(v: Any) -> str:
-    return "-" if v is None or pd.isna(v) else f"{float(v):,.0f}"
-
-
-def _pct(v: Any) -> str:
-    return "-" if v is None or pd.isna(v) else f"{100 * float(v):.1f}%"
-
-
-def _qty(v: Any) -> str:
-    return "-" if v is None or pd.isna(v) else f"{float(v):,.2f}"
+from optimizer.reports.formatting import format_delta, format_value
+from optimizer.reports.formatting import money_cell as _money
+from optimizer.reports.formatting import pct_cell as _pct
+from optimizer.reports.formatting import qty_cell as _qty
 
 
 def _fits(table: Table, console: Console) -> bool:
@@ -47,7 +38,7 @@ def print_comparison(c: Comparison, console: Console) -> None:
     for label in c.labels:
         kpis.add_column(label, justify="right", no_wrap=True, overflow="fold")
     records = c.kpis.to_dict(orient="records")
-    kpis.add_row("optimises", "", *[objective_text(s) for s in c.summaries])
+    kpis.add_row("optimises", "", *[s.optimises.text() for s in c.summaries])
     for r in records:
         values = [format_value(r[label], r["unit"], c.currency) for label in c.labels]
         kpis.add_row(r["kpi"], r["unit"], *values)
@@ -61,7 +52,7 @@ def print_comparison(c: Comparison, console: Console) -> None:
                 col, justify="right" if right else "left", overflow="fold", no_wrap=right
             )
         for label, s in zip(c.labels, c.summaries, strict=True):
-            long.add_row("optimises", "", label, objective_text(s))
+            long.add_row("optimises", "", label, s.optimises.text())
         for r in records:
             for label in c.labels:
                 value = format_value(r[label], r["unit"], c.currency)

@@ -19,6 +19,7 @@ import math
 from collections.abc import Sequence
 
 from optimizer.io.run_folder import RunData
+from optimizer.reports.formatting import amount, money
 from optimizer.schema.scenario import BASE_NAME
 from optimizer.schema.summary import RunSummary, fields_of
 
@@ -71,22 +72,6 @@ def country_name(code: str) -> str:
     """`China (CN)` for a known code, else the code itself."""
     name = COUNTRY_NAMES.get(code)
     return f"{name} ({code})" if name else code
-
-
-def amount(value: float, unit: str) -> str:
-    """A quantity to three significant digits: 1,250 t, 24.5 t, 11 t, 0.463 t."""
-    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-    return f"{text} {unit}"
-
-
-def money(value: float, currency: str) -> str:
-    """An amount in millions or thousands: 60.8 M USD, 612 k USD."""
-    v = abs(value)
-    if v >= 1e6:
-        return f"{value / 1e6:,.1f} M {currency}"
-    if v >= 1e4:
-        return f"{value / 1e3:,.0f} k {currency}"
-    return f"{value:,.0f} {currency}"
 
 
 def listing(items: Sequence[str]) -> str:

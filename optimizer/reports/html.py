@@ -19,7 +19,8 @@ import pandas as pd
 
 from optimizer.io.run_folder import RunData, read_run
 from optimizer.reports import charts
-from optimizer.reports.headline import PENALTY_MEANING, amount, answer, money
+from optimizer.reports.formatting import amount, money
+from optimizer.reports.headline import PENALTY_MEANING, answer
 from optimizer.results.plan import COST_KEYS, PENALTY_KEYS, SPEND_KEYS, cost_items
 from optimizer.schema.summary import RunSummary, ScenarioSummary
 

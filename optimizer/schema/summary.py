@@ -69,6 +69,13 @@ class Optimises(_Model):
     cvar_alpha: float
     cvar_weight: float
 
+    def text(self) -> str:
+        """In words: `expected cost`, or `expected cost + [w x ]CVaR alpha`."""
+        if self.risk_measure != "cvar":
+            return "expected cost"
+        w = "" if self.cvar_weight == 1.0 else f"{self.cvar_weight:g} x "
+        return f"expected cost + {w}CVaR {self.cvar_alpha:g}"
+
 
 class Tail(_Model):
     """VaR and CVaR of the plan's total cost (F + C[w]) at `alpha`."""
