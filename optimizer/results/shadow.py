@@ -262,9 +262,10 @@ def _capacity_rows(
         """Duals of the upper bounds of `cols` (a reduced cost counts only for a column at
         its upper bound: at its lower bound it prices the lower bound)."""
         j = np.maximum(cols, 0)
-        at_upper = (cols >= 0) & (values[j] >= form.col_upper[j] - 1e-9 * np.maximum(
-            1.0, np.abs(form.col_upper[j])
-        ))
+        upper = form.col_upper[j]
+        finite = np.isfinite(upper)  # a column without an upper bound is never at it
+        slack = 1e-9 * np.maximum(1.0, np.abs(np.where(finite, upper, 0.0)))
+        at_upper = (cols >= 0) & finite & (values[j] >= np.where(finite, upper, 0.0) - slack)
         return np.where(at_upper, col_duals[j], 0.0)
 
     marginal = bound_dual(xcols)
