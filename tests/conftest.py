@@ -9,12 +9,15 @@ README.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from click.testing import Result
+
     from optimizer.app.runner import PipelineRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,3 +53,14 @@ def pipeline(solver: str = "auto") -> PipelineRunner:
     from optimizer.solve.status import SolverOptions
 
     return PipelineRunner(SolverOptions(solver=solver))
+
+
+def run_cli(args: Sequence[str | Path], **kwargs: Any) -> Result:
+    """`sourcing ARGS` run in this process (typer's CliRunner, stdout and stderr apart):
+    the one way tests call the command line in-process (`kwargs` go to `invoke`, e.g.
+    `input=`, `env=`)."""
+    from typer.testing import CliRunner
+
+    from optimizer.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], **kwargs)

@@ -19,19 +19,16 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import optimizer.io.yaml_reader as loading
-from optimizer.cli import app
 from scripts.hostile_input import flow_list, measure
-from tests.conftest import CASES, ROOT
+from tests.conftest import CASES, ROOT, run_cli
 
-runner = CliRunner()
 CASE = CASES / "country_cap.yaml"
 
 
 def validate(path: Path) -> tuple[int, str]:
-    res = runner.invoke(app, ["validate", str(path)])
+    res = run_cli(["validate", str(path)])
     return res.exit_code, res.stderr
 
 
@@ -123,13 +120,13 @@ def test_directories_and_sockets_are_refused(tmp_path: Path) -> None:
 
 def test_threads_at_most_the_number_of_cpus(tmp_path: Path) -> None:
     cpus = os.cpu_count() or 1
-    res = runner.invoke(app, ["run", str(CASE), "--threads", "100000"])
+    res = run_cli(["run", str(CASE), "--threads", "100000"])
     assert res.exit_code == 2
     assert res.stderr == (
         f"--threads 100000: this machine has {cpus} CPU{'s' if cpus > 1 else ''}; "
         f"give at most {cpus}\n"
     )
-    assert runner.invoke(app, ["run", str(CASE), "--threads", str(cpus)]).exit_code == 0
+    assert run_cli(["run", str(CASE), "--threads", str(cpus)]).exit_code == 0
 
 
 def test_a_hundred_thousand_bad_suppliers_print_101_lines(tmp_path: Path) -> None:

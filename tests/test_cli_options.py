@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pulp
 import pytest
-from typer.testing import CliRunner
 
-from optimizer.cli import app
-from tests.conftest import CASES
-
-runner = CliRunner()
+from tests.conftest import CASES, run_cli
 
 
 @pytest.mark.parametrize(
@@ -24,14 +20,14 @@ runner = CliRunner()
     ],
 )
 def test_a_bad_choice_is_exit_2_before_any_file_is_read(args: list[str]) -> None:
-    res = runner.invoke(app, ["run", "no/such/file.yaml", *args])
+    res = run_cli(["run", "no/such/file.yaml", *args])
     assert res.exit_code == 2
     assert "no/such/file.yaml" not in res.output  # the file was never opened
     assert args[0] in res.output
 
 
 def test_the_solver_help_lists_the_choices() -> None:
-    res = runner.invoke(app, ["run", "--help"])
+    res = run_cli(["run", "--help"])
     assert res.exit_code == 0
     for name in ("highs", "highs-ipm", "cbc", "pulp:NAME"):
         assert name in res.output
@@ -39,9 +35,7 @@ def test_the_solver_help_lists_the_choices() -> None:
 
 def test_pulp_solver_runs_through_the_command_line() -> None:
     """country_cap.yaml: purchase 12,600 (worked out in the file's header)."""
-    res = runner.invoke(
-        app, ["run", str(CASES / "country_cap.yaml"), "--solver", "pulp:HiGHS", "--json"]
-    )
+    res = run_cli(["run", str(CASES / "country_cap.yaml"), "--solver", "pulp:HiGHS", "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["solver"]["name"] == "pulp:HiGHS"
@@ -50,8 +44,7 @@ def test_pulp_solver_runs_through_the_command_line() -> None:
 
 def test_write_lp_and_mps_write_the_model(tmp_path: Path) -> None:
     lp, mps = tmp_path / "model.lp", tmp_path / "model.mps"
-    res = runner.invoke(
-        app,
+    res = run_cli(
         ["run", str(CASES / "country_cap.yaml"), "--write-lp", str(lp), "--write-mps", str(mps)],
     )
     assert res.exit_code == 0, res.output
@@ -65,7 +58,7 @@ def test_write_lp_and_mps_write_the_model(tmp_path: Path) -> None:
 
 def test_write_lp_takes_one_scenario(tmp_path: Path) -> None:
     case = str(CASES / "country_cap.yaml")
-    res = runner.invoke(app, ["run", case, case, "--write-lp", str(tmp_path / "m.lp")])
+    res = run_cli(["run", case, case, "--write-lp", str(tmp_path / "m.lp")])
     assert res.exit_code == 2
     assert "one scenario" in res.output
 
@@ -78,11 +71,11 @@ def test_debug_shows_the_traceback_of_a_bug(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(files, "_validate_one", broken)
     case = str(CASES / "country_cap.yaml")
-    quiet = runner.invoke(app, ["validate", case])
+    quiet = run_cli(["validate", case])
     assert quiet.exit_code == 1
     assert "internal error: RuntimeError: boom" in quiet.output
     assert "Traceback" not in quiet.output and "--debug" in quiet.output
-    loud = runner.invoke(app, ["--debug", "validate", case])
+    loud = run_cli(["--debug", "validate", case])
     assert loud.exit_code == 1
     assert "Traceback" in loud.output
 
@@ -92,14 +85,14 @@ def test_warnings_go_to_stderr_through_logging(tmp_path: Path) -> None:
     text = (CASES / "country_cap.yaml").read_text()
     path = tmp_path / "case.yaml"
     path.write_text(text.replace("CN: {tariff: 0.0, risk: 0.9}", "CN: {tariff: 2, risk: 0.9}"))
-    res = runner.invoke(app, ["validate", str(path)])
+    res = run_cli(["validate", str(path)])
     assert res.exit_code == 0, res.output
     assert "warning:" in res.stderr and "tariff" in res.stderr
     assert "warning:" not in res.stdout
 
 
 def test_schema_of_summary_is_the_run_summary_model() -> None:
-    res = runner.invoke(app, ["schema", "--of", "summary"])
+    res = run_cli(["schema", "--of", "summary"])
     assert res.exit_code == 0
     doc = json.loads(res.stdout)
     assert doc["title"] == "RunSummary"

@@ -12,14 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from optimizer import __version__
-from optimizer.cli import app
+from tests.conftest import run_cli
 from tests.test_loading_helpers import MINIMAL, line_of, write
 
 ROOT = Path(__file__).resolve().parent.parent
-runner = CliRunner()
 
 
 def python_m(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -34,7 +32,7 @@ def python_m(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 def test_valid_file_prints_ok_and_exits_0(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL)
-    res = runner.invoke(app, ["validate", str(path)])
+    res = run_cli(["validate", str(path)])
     assert res.exit_code == 0
     assert res.stdout == f"OK {path} (t: 1 materials, 1 suppliers, 2 periods)\n"
     assert res.stderr == ""
@@ -47,7 +45,7 @@ def test_every_error_of_a_file_at_once(tmp_path: Path) -> None:
         .replace("capacity: 20", "capacity: 20, cost: 1")
     )
     path = write(tmp_path, text)
-    res = runner.invoke(app, ["validate", str(path)])
+    res = run_cli(["validate", str(path)])
     assert res.exit_code == 2
     assert res.stdout == ""
     assert res.stderr.splitlines() == [
@@ -62,7 +60,7 @@ def test_every_error_of_a_file_at_once(tmp_path: Path) -> None:
 def test_several_files_exit_2_if_any_is_invalid(tmp_path: Path) -> None:
     good = write(tmp_path, MINIMAL, "good.yaml")
     bad = write(tmp_path, MINIMAL + "name: again\n", "bad.yaml")
-    res = runner.invoke(app, ["validate", str(good), str(bad), str(good)])
+    res = run_cli(["validate", str(good), str(bad), str(good)])
     assert res.exit_code == 2
     assert res.stdout.count("OK ") == 2
     assert f"{bad}:10: name: duplicate key 'name' (first on line 1)" in res.stderr
@@ -71,7 +69,7 @@ def test_several_files_exit_2_if_any_is_invalid(tmp_path: Path) -> None:
 
 def test_several_valid_files_exit_0(tmp_path: Path) -> None:
     paths = [str(write(tmp_path, MINIMAL, f"{i}.yaml")) for i in range(3)]
-    res = runner.invoke(app, ["validate", *paths])
+    res = run_cli(["validate", *paths])
     assert res.exit_code == 0
     assert res.stdout.count("OK ") == 3
 
@@ -79,7 +77,7 @@ def test_several_valid_files_exit_0(tmp_path: Path) -> None:
 def test_json_output(tmp_path: Path) -> None:
     good = write(tmp_path, MINIMAL, "good.yaml")
     bad = write(tmp_path, MINIMAL.replace("capacity: 20", "capacity: -5"), "bad.yaml")
-    res = runner.invoke(app, ["validate", "--json", str(good), str(bad)])
+    res = run_cli(["validate", "--json", str(good), str(bad)])
     assert res.exit_code == 2
     doc = json.loads(res.stdout)
     assert doc[0]["ok"] is True and doc[0]["scenario"] == "t"
@@ -100,19 +98,19 @@ def test_json_output(tmp_path: Path) -> None:
 
 
 def test_no_files_is_a_usage_error() -> None:
-    res = runner.invoke(app, ["validate"])
+    res = run_cli(["validate"])
     assert res.exit_code == 2
 
 
 def test_schema_prints_the_committed_schema() -> None:
-    res = runner.invoke(app, ["schema"])
+    res = run_cli(["schema"])
     assert res.exit_code == 0
     assert res.stdout == (ROOT / "scenario.schema.json").read_text(encoding="utf-8")
     assert json.loads(res.stdout)["$schema"] == "http://json-schema.org/draft-07/schema#"
 
 
 def test_schema_of_summary_prints_the_committed_summary_schema() -> None:
-    res = runner.invoke(app, ["schema", "--of", "summary"])
+    res = run_cli(["schema", "--of", "summary"])
     assert res.exit_code == 0
     assert res.stdout == (ROOT / "summary.schema.json").read_text(encoding="utf-8")
     assert json.loads(res.stdout)["title"] == "RunSummary"
@@ -123,18 +121,18 @@ def test_schema_of_summary_prints_the_committed_summary_schema() -> None:
     [["--help"], ["-h"], ["validate", "--help"], ["validate", "-h"], ["schema", "--help"]],
 )
 def test_help(args: list[str]) -> None:
-    res = runner.invoke(app, args)
+    res = run_cli(args)
     assert res.exit_code == 0
     assert "Usage" in res.stdout
 
 
 def test_help_mentions_the_commands() -> None:
-    res = runner.invoke(app, ["--help"])
+    res = run_cli(["--help"])
     assert "validate" in res.stdout and "schema" in res.stdout
 
 
 def test_version() -> None:
-    res = runner.invoke(app, ["--version"])
+    res = run_cli(["--version"])
     assert res.exit_code == 0
     assert res.stdout.strip() == f"sourcing {__version__}"
 
@@ -184,7 +182,7 @@ def test_bad_inputs_give_messages_not_tracebacks(tmp_path: Path) -> None:
 
 def test_each_bad_input_alone_exits_2(tmp_path: Path) -> None:
     for path in bad_files(tmp_path):
-        res = runner.invoke(app, ["validate", str(path)])
+        res = run_cli(["validate", str(path)])
         assert res.exit_code == 2, (path, res.stdout, res.stderr)
         assert res.stderr.startswith(f"{path}:"), res.stderr
 
@@ -212,6 +210,6 @@ def test_shipped_scenarios_validate() -> None:
     shipped = sorted((ROOT / "scenarios").rglob("*.yaml"))
     if not shipped:
         pytest.skip("no shipped scenarios")
-    res = runner.invoke(app, ["validate", *map(str, shipped)])
+    res = run_cli(["validate", *map(str, shipped)])
     assert res.exit_code == 0, res.stderr
     assert res.stdout.count("OK ") == len(shipped)

@@ -23,20 +23,17 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from optimizer.analysis.compare import Comparison, compare
 from optimizer.app.executor import Processes, Serial
 from optimizer.app.pipeline import run_scenario
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
-from tests.conftest import CASES, ROOT, SCENARIOS_2025, pipeline
+from tests.conftest import CASES, ROOT, SCENARIOS_2025, pipeline, run_cli
 
 CHEAP = CASES / "stress" / "cn_cheap.yaml"
 BAN = CASES / "stress" / "cn_ban.yaml"
 BASELINE = SCENARIOS_2025 / "rare-earths-baseline.yaml"
 LICENSING = SCENARIOS_2025 / "licensing-2025.yaml"
-runner = CliRunner()
 
 
 def kpi(c: Comparison, name: str) -> list[float | None]:
@@ -103,7 +100,7 @@ def test_snapshot_shipped_scenarios_match_the_readme_and_separate_runs(shipped: 
 
 def test_cli_json_out_and_exit_codes(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    res = runner.invoke(app, ["compare", str(CHEAP), str(BAN), "--out", str(out)])
+    res = run_cli(["compare", str(CHEAP), str(BAN), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "13,200" in res.stdout and "-20.00" in res.stdout
     names = sorted(p.name for p in out.iterdir())
@@ -113,7 +110,7 @@ def test_cli_json_out_and_exit_codes(tmp_path: Path) -> None:
     assert float(rows["planned unit cost: ndpr_oxide"]["cn_ban"]) == pytest.approx(150.0)
     html = (out / "report.html").read_text()
     assert html.count("<svg") == 3 and "<script" not in html
-    res = runner.invoke(app, ["compare", str(CHEAP), str(BAN), "--json"])
+    res = run_cli(["compare", str(CHEAP), str(BAN), "--json"])
     assert res.exit_code == 0
     doc = json.loads(res.stdout)
     assert [p["label"] for p in doc["plans"]] == ["cn_cheap", "cn_ban"]
@@ -122,16 +119,16 @@ def test_cli_json_out_and_exit_codes(tmp_path: Path) -> None:
     assert total["cn_ban"] == pytest.approx(13200.0)
     # an infeasible file: exit 3 with its explanation; an invalid one: exit 2
     infeasible = CASES / "infeasible_min_suppliers.yaml"
-    res = runner.invoke(app, ["compare", str(CHEAP), str(infeasible)])
+    res = run_cli(["compare", str(CHEAP), str(infeasible)])
     assert res.exit_code == 3
     assert "policy.min_suppliers" in res.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: [\n")
-    assert runner.invoke(app, ["compare", str(CHEAP), str(bad)]).exit_code == 2
+    assert run_cli(["compare", str(CHEAP), str(bad)]).exit_code == 2
     # an existing folder is not replaced without --force
-    res = runner.invoke(app, ["compare", str(CHEAP), str(BAN), "--out", str(out)])
+    res = run_cli(["compare", str(CHEAP), str(BAN), "--out", str(out)])
     assert res.exit_code == 2
-    res = runner.invoke(app, ["compare", str(CHEAP), str(BAN), "--out", str(out), "--force"])
+    res = run_cli(["compare", str(CHEAP), str(BAN), "--out", str(out), "--force"])
     assert res.exit_code == 0
 
 
@@ -152,6 +149,6 @@ def test_nothing_is_cut_at_any_width() -> None:
 
 @pytest.mark.parametrize("cmd", ["compare", "stress", "frontier"])
 def test_help(cmd: str) -> None:
-    res = runner.invoke(app, [cmd, "--help"])
+    res = run_cli([cmd, "--help"])
     assert res.exit_code == 0
     assert "Usage" in res.output

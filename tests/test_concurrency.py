@@ -15,13 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from optimizer.cli import app
-from tests.conftest import CASES, SCENARIOS_2025
+from tests.conftest import CASES, SCENARIOS_2025, run_cli
 from tests.proc_tools import CSV_FILES, leftovers, processes_mentioning, sourcing
 
-runner = CliRunner()
 FILES = [
     SCENARIOS_2025 / "rare-earths-baseline.yaml",
     SCENARIOS_2025 / "robust-2025.yaml",
@@ -34,7 +31,7 @@ def reference(tmp: Path, path: Path, solver: str) -> Path:
     """The run folder of a sequential, in-process run."""
     out = tmp / "reference" / f"{path.stem}-{solver}"
     if not out.exists():
-        res = runner.invoke(app, ["run", str(path), "--solver", solver, "--out", str(out)])
+        res = run_cli(["run", str(path), "--solver", solver, "--out", str(out)])
         assert res.exit_code == 0, res.stderr
     return out
 

@@ -10,22 +10,17 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
-from typer.testing import CliRunner
 
-from optimizer.cli import app
 from optimizer.io.run_folder import read_run
 from optimizer.reports.excel import SHEETS, write_workbook
 from optimizer.results.plan import COST_KEYS
-from tests.conftest import CASES, SCENARIOS_2025
-
-runner = CliRunner()
+from tests.conftest import CASES, SCENARIOS_2025, run_cli
 
 
 @pytest.fixture(scope="module")
 def robust(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("xlsx") / "robust"
-    res = runner.invoke(
-        app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "--out", str(out), "--excel"]
+    res = run_cli(["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "--out", str(out), "--excel"]
     )
     assert res.exit_code == 0, res.output
     return out
@@ -168,14 +163,14 @@ def test_scenario_sheet_lists_offers_materials_and_policy(robust: Path) -> None:
 
 
 def test_excel_needs_out(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["run", str(CASES / "licence_runway.yaml"), "--excel"])
+    res = run_cli(["run", str(CASES / "licence_runway.yaml"), "--excel"])
     assert res.exit_code == 2
     assert "--excel needs --out" in res.output
 
 
 def test_no_workbook_without_the_flag(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    res = runner.invoke(app, ["run", str(CASES / "licence_runway.yaml"), "--out", str(out)])
+    res = run_cli(["run", str(CASES / "licence_runway.yaml"), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert not (out / "plan.xlsx").exists()
     assert (out / "report.html").exists()

@@ -21,18 +21,15 @@ import itertools
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from optimizer.analysis.frontier import frontier, parse_shares, with_country_cap
 from optimizer.app.executor import Serial
-from optimizer.cli import app
 from optimizer.common.errors import UserError
 from optimizer.io.load import load_scenario, resolved_data
 from optimizer.schema.scenario import Scenario
-from tests.conftest import CASES, SCENARIOS_2025, pipeline
+from tests.conftest import CASES, SCENARIOS_2025, pipeline, run_cli
 
 CAP = CASES / "country_cap.yaml"
-runner = CliRunner()
 
 
 def test_two_points_by_hand(solver: str) -> None:
@@ -87,8 +84,8 @@ def test_shares_and_country_are_checked() -> None:
 
 def test_cli_out_files_and_exit_codes(tmp_path: Path) -> None:
     out = tmp_path / "frontier"
-    res = runner.invoke(
-        app, ["frontier", str(CAP), "--country", "CN", "--shares", "0.6,0.5", "--out", str(out)]
+    res = run_cli(
+        ["frontier", str(CAP), "--country", "CN", "--shares", "0.6,0.5", "--out", str(out)]
     )
     assert res.exit_code == 0, res.output
     assert "12,600" in res.stdout and "13,000" in res.stdout
@@ -102,13 +99,13 @@ def test_cli_out_files_and_exit_codes(tmp_path: Path) -> None:
         (0.5, 13000.0),
     ]
     # bad usage: exit 2, nothing written
-    res = runner.invoke(app, ["frontier", str(CAP), "--shares", "60", "--out", str(tmp_path / "x")])
+    res = run_cli(["frontier", str(CAP), "--shares", "60", "--out", str(tmp_path / "x")])
     assert res.exit_code == 2
     assert not (tmp_path / "x").exists()
-    assert runner.invoke(app, ["frontier", str(CAP), "--country", "XX"]).exit_code == 2
+    assert run_cli(["frontier", str(CAP), "--country", "XX"]).exit_code == 2
     # only infeasible points: exit 3, each reported
     half = tmp_path / "half.yaml"
     half.write_text(f"name: half\nextends: {CAP}\npolicy:\n  max_supplier_share: 0.5\n")
-    res = runner.invoke(app, ["frontier", str(half), "--shares", "0", "--json"])
+    res = run_cli(["frontier", str(half), "--shares", "0", "--json"])
     assert res.exit_code == 3
     assert '"status": "infeasible"' in res.stdout

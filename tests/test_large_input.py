@@ -13,15 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import optimizer.io.extends as extends
 import optimizer.io.yaml_reader as loading
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
 from scripts.large_input import scenario_text
-
-runner = CliRunner()
+from tests.conftest import run_cli
 
 
 @pytest.mark.slow
@@ -43,14 +40,14 @@ def test_twenty_thousand_errors_are_counted_beyond_the_first_hundred(tmp_path: P
     path = tmp_path / "large-bad.yaml"
     path.write_text(scenario_text(20_000).replace("    freight:", "    fraight:"))
     t0 = time.perf_counter()
-    res = runner.invoke(app, ["validate", str(path)])
+    res = run_cli(["validate", str(path)])
     assert res.exit_code == 2
     assert time.perf_counter() - t0 < 60
     lines = res.stderr.splitlines()
     assert len(lines) == 101
     assert sum("unknown key; did you mean 'freight'?" in line for line in lines) == 100
     assert lines[-1] == f"... and 19,900 more problems in {path} (not shown; 20,000 in all)"
-    doc = runner.invoke(app, ["validate", str(path), "--json"])
+    doc = run_cli(["validate", str(path), "--json"])
     report = json.loads(doc.stdout)[0]
     assert len(report["problems"]) == 100 and report["more_problems"] == 19_900
 
@@ -69,7 +66,7 @@ def test_file_over_the_size_cap_is_refused_before_parsing(
     monkeypatch.setattr(loading, "_Parser", never)
     size = path.stat().st_size
     for command in ("validate", "run"):
-        res = runner.invoke(app, [command, str(path)])
+        res = run_cli([command, str(path)])
         assert res.exit_code == 2
         assert res.stderr == (
             f"{path}: file is too large ({size:,} bytes; the limit is 1,000); "
@@ -79,6 +76,6 @@ def test_file_over_the_size_cap_is_refused_before_parsing(
 
 def test_devices_are_not_read() -> None:
     """/dev/zero has size 0 but never ends: only regular files are read."""
-    res = runner.invoke(app, ["validate", "/dev/zero"])
+    res = run_cli(["validate", "/dev/zero"])
     assert res.exit_code == 2
     assert res.stderr == "/dev/zero: cannot read: it is a character device, not a regular file\n"

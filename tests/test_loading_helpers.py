@@ -11,11 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from optimizer.cli import app
 from optimizer.common.errors import Located, ScenarioError
 from optimizer.io.load import LoadedScenario, load_scenario
+from tests.conftest import run_cli
 
 MINIMAL = """\
 name: t
@@ -29,7 +28,6 @@ suppliers:
       m: {price: 5, capacity: 20}
 """
 
-runner = CliRunner()
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "s.yaml") -> Path:
@@ -64,7 +62,7 @@ def problems(path: Path) -> list[Located]:
 
 def validate(*paths: Path) -> tuple[int, str, str]:
     """Run `sourcing validate` in-process: (exit code, stdout, stderr)."""
-    res = runner.invoke(app, ["validate", *map(str, paths)])
+    res = run_cli(["validate", *map(str, paths)])
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     return res.exit_code, res.stdout, res.stderr
 

@@ -12,14 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from optimizer.cli import app
 from optimizer.common.errors import Located
 from optimizer.common.safe_text import UNSAFE_RE, escape
-from tests.conftest import CASES
+from tests.conftest import CASES, run_cli
 
-runner = CliRunner()
 CASE = (CASES / "country_cap.yaml").read_text()
 
 
@@ -59,7 +56,7 @@ def test_located_problems_are_escaped() -> None:
 def run(tmp_path: Path, text: str, name: str = "case.yaml") -> tuple[int, str]:
     path = tmp_path / name
     path.write_text(text)
-    res = runner.invoke(app, ["validate", str(path)])
+    res = run_cli(["validate", str(path)])
     return res.exit_code, res.stderr + res.stdout
 
 

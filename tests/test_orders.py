@@ -16,18 +16,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from optimizer.app.pipeline import run_scenario
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
 from optimizer.io.run_folder import read_run
 from optimizer.reports.orders import order_date, order_schedule, schedule_from_table
 from optimizer.schema.tables import ORDER_COLUMNS
 from optimizer.solve.status import SolverOptions
-from tests.conftest import CASES
+from tests.conftest import CASES, run_cli
 
-runner = CliRunner()
 RUNWAY = (CASES / "licence_runway.yaml").read_text()
 
 
@@ -120,7 +117,7 @@ def test_schedule_from_plan_rows_with_part_days() -> None:
 
 def test_run_writes_orders_csv_and_the_folder_reader_recomputes_it(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    res = runner.invoke(app, ["run", str(CASES / "licence_runway.yaml"), "--out", str(out)])
+    res = run_cli(["run", str(CASES / "licence_runway.yaml"), "--out", str(out)])
     assert res.exit_code == 0, res.output
     text = (out / "orders.csv").read_text()
     lines = text.splitlines()
@@ -134,7 +131,7 @@ def test_run_writes_orders_csv_and_the_folder_reader_recomputes_it(tmp_path: Pat
     # The schedule read back is the one written; a folder without it is refused, named.
     assert read_run(out).orders["supplier"].tolist()[:2] == ["au_lynas", "cn_baotou"]
     (out / "orders.csv").unlink()
-    res = runner.invoke(app, ["report", str(out)])
+    res = run_cli(["report", str(out)])
     assert res.exit_code == 2
     assert res.stderr == f"{out}: not a complete run folder; missing orders.csv\n"
 
@@ -156,7 +153,7 @@ def test_orders_csv_bytes_do_not_depend_on_the_order_in_the_file(tmp_path: Path)
     outs = []
     for i, path in enumerate([CASES / "licence_runway.yaml", swapped]):
         out = tmp_path / f"run{i}"
-        res = runner.invoke(app, ["run", str(path), "--out", str(out)])
+        res = run_cli(["run", str(path), "--out", str(out)])
         assert res.exit_code == 0, res.output
         outs.append((out / "orders.csv").read_bytes())
     assert outs[0] == outs[1]

@@ -10,20 +10,16 @@ import sys
 from pathlib import Path
 
 import yaml
-from typer.testing import CliRunner
 
-from optimizer.cli import app
 from optimizer.reports.summary import _num
-from tests.conftest import CASES, ROOT, SCENARIOS_2025
-
-runner = CliRunner()
+from tests.conftest import CASES, ROOT, SCENARIOS_2025, run_cli
 
 
 def test_csv_columns_have_one_format_each(tmp_path: Path) -> None:
     """licence_runway: period and day counts are whole numbers, quantities have six
     decimals, money two, probabilities twelve."""
     out = tmp_path / "run"
-    res = runner.invoke(app, ["run", str(CASES / "licence_runway.yaml"), "--out", str(out)])
+    res = run_cli(["run", str(CASES / "licence_runway.yaml"), "--out", str(out)])
     assert res.exit_code == 0, res.output
     plan = (out / "plan.csv").read_text().splitlines()
     assert plan[1] == "ndpr_oxide,au_lynas,AU,1,0,1.000000,300.00,10,300.00,order"
@@ -44,8 +40,7 @@ def test_resolved_scenario_is_fully_explicit(tmp_path: Path) -> None:
     """Risk and tariff that come from the country, the penalties that come from the
     shortage cost and the end stock that comes from the safety stock are written out."""
     out = tmp_path / "run"
-    res = runner.invoke(
-        app, ["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "--out", str(out)]
+    res = run_cli(["run", str(SCENARIOS_2025 / "licensing-2025.yaml"), "--out", str(out)]
     )
     assert res.exit_code == 0, res.output
     resolved = yaml.safe_load((out / "scenario.resolved.yaml").read_text())
@@ -61,7 +56,7 @@ def test_resolved_scenario_is_fully_explicit(tmp_path: Path) -> None:
 
 
 def test_no_mention_of_files_that_were_not_written() -> None:
-    res = runner.invoke(app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml")])
+    res = run_cli(["run", str(SCENARIOS_2025 / "robust-2025.yaml")])
     assert res.exit_code == 0
     assert "in summary.json" not in res.stdout and "in scenarios.csv" not in res.stdout
     assert "with --out or --json" in res.stdout
@@ -86,6 +81,6 @@ def test_a_closed_pipe_ends_quietly() -> None:
 
 
 def test_json_output_is_parseable_with_rounded_floats() -> None:
-    res = runner.invoke(app, ["run", str(CASES / "licence_runway.yaml"), "--json"])
+    res = run_cli(["run", str(CASES / "licence_runway.yaml"), "--json"])
     doc = json.loads(res.stdout)
     assert doc["objective"] == 2612.0

@@ -17,14 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from optimizer.app.pipeline import PolicyInfeasible, run_scenario
-from optimizer.cli import app
 from optimizer.schema.scenario import Scenario
 from optimizer.solve.status import SolverOptions
-
-runner = CliRunner()
+from tests.conftest import run_cli
 
 TEXT = """name: matters
 horizon: {periods: 2}
@@ -47,7 +44,7 @@ def scenario(shortage: float, stock: float) -> str:
 def test_policy_that_changes_the_plan_is_exit_3(tmp_path: Path) -> None:
     path = tmp_path / "matters.yaml"
     path.write_text(scenario(1000, 0))
-    res = runner.invoke(app, ["run", str(path)])
+    res = run_cli(["run", str(path)])
     assert res.exit_code == 3
     assert f"{path}:11: policy.max_country_share.CN" in res.output
     assert "ndpr_oxide" in res.output

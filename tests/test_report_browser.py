@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from optimizer.cli import app
 from optimizer.reports.formatting import amount, money
-from tests.conftest import SCENARIOS_2025
+from tests.conftest import SCENARIOS_2025, run_cli
 
 pytestmark = pytest.mark.browser
 
@@ -59,8 +57,7 @@ def sync_playwright() -> Any:
 
 def test_report_renders_in_chromium(sync_playwright: Any, tmp_path: Path) -> None:
     out = tmp_path / "robust"
-    res = CliRunner().invoke(
-        app, ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "--out", str(out)]
+    res = run_cli(["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "--out", str(out)]
     )
     assert res.exit_code == 0, res.output
     doc = json.loads((out / "summary.json").read_text())

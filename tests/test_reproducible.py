@@ -18,15 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
 from optimizer.io.yaml_reader import dump_yaml
-from tests.conftest import CASES, ROOT, SCENARIOS_2025
+from tests.conftest import CASES, ROOT, SCENARIOS_2025, run_cli
 from tests.proc_tools import CSV_FILES
 
-runner = CliRunner()
 FILES = [
     SCENARIOS_2025 / "rare-earths-baseline.yaml",  # LP, decomposed into parts
     SCENARIOS_2025 / "robust-cvar.yaml",  # two-stage with CVaR
@@ -57,7 +54,7 @@ def reordered_copy(path: Path, dest: Path) -> Path:
 
 
 def run(path: Path, out: Path, *args: str) -> dict[str, Any]:
-    res = runner.invoke(app, ["run", str(path), "--out", str(out), *args])
+    res = run_cli(["run", str(path), "--out", str(out), *args])
     assert res.exit_code == 0, res.stderr
     doc: dict[str, Any] = json.loads((out / "summary.json").read_text())
     return doc

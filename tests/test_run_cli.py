@@ -13,15 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from optimizer.cli import app
-from tests.conftest import CASES, ROOT
-
-runner = CliRunner()
+from tests.conftest import CASES, ROOT, run_cli
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_fresh(*args: str) -> subprocess.CompletedProcess[str]:
     """The real command line in a fresh process (as a user runs it)."""
     return subprocess.run(
         [sys.executable, "-m", "optimizer", *args],
@@ -38,7 +34,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_run_prints_summary_and_exits_0() -> None:
-    res = run_cli("run", str(CASES / "country_cap.yaml"))
+    res = run_fresh("run", str(CASES / "country_cap.yaml"))
     assert res.returncode == 0, res.stderr
     assert "optimal" in res.stdout
     assert "12,600" in res.stdout
@@ -46,7 +42,7 @@ def test_run_prints_summary_and_exits_0() -> None:
 
 
 def test_run_json_is_summary_on_stdout_without_solver_chatter(solver: str) -> None:
-    res = run_cli("run", str(CASES / "country_cap.yaml"), "--json", "--solver", solver)
+    res = run_fresh("run", str(CASES / "country_cap.yaml"), "--json", "--solver", solver)
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)  # nothing but JSON on stdout (no HiGHS banner)
     assert doc["scenario"] == "country_cap"
@@ -75,7 +71,7 @@ def test_run_json_is_summary_on_stdout_without_solver_chatter(solver: str) -> No
 
 def test_out_folder_has_the_design_files(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    res = runner.invoke(app, ["run", str(CASES / "licence_runway.yaml"), "--out", str(out)])
+    res = run_cli(["run", str(CASES / "licence_runway.yaml"), "--out", str(out)])
     assert res.exit_code == 0, res.output
     names = {p.name for p in out.iterdir()}
     assert {"plan.csv", "inventory.csv", "summary.json", "scenario.resolved.yaml"} <= names
@@ -127,20 +123,20 @@ def test_existing_folder_is_not_overwritten_without_force(tmp_path: Path) -> Non
     (out / "keep.txt").write_text("mine")
     case = str(CASES / "country_cap.yaml")
     for extra in ([], ["--force"]):
-        res = runner.invoke(app, ["run", case, "--out", str(out), *extra])
+        res = run_cli(["run", case, "--out", str(out), *extra])
         assert res.exit_code == 2
         assert "holds files that sourcing did not write" in res.stderr
         assert "delete" not in res.stderr and "remove" not in res.stderr
         assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
         assert (out / "keep.txt").read_text() == "mine"
     ours = tmp_path / "ours"
-    assert runner.invoke(app, ["run", case, "--out", str(ours)]).exit_code == 0
+    assert run_cli(["run", case, "--out", str(ours)]).exit_code == 0
     before = (ours / "summary.json").read_bytes()
-    res = runner.invoke(app, ["run", case, "--out", str(ours)])
+    res = run_cli(["run", case, "--out", str(ours)])
     assert res.exit_code == 2
     assert "add --force to replace them" in res.stderr
     assert (ours / "summary.json").read_bytes() == before
-    res = runner.invoke(app, ["run", case, "--out", str(ours), "--force"])
+    res = run_cli(["run", case, "--out", str(ours), "--force"])
     assert res.exit_code == 0, res.output
     assert (ours / "plan.csv").exists() and (ours / ".sourcing-run").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sourcing-tmp-")]
@@ -148,7 +144,7 @@ def test_existing_folder_is_not_overwritten_without_force(tmp_path: Path) -> Non
 
 def test_infeasible_policy_exits_3_naming_policy_material_and_line(solver: str) -> None:
     case = CASES / "infeasible_min_suppliers.yaml"
-    res = run_cli("run", str(case), "--solver", solver)
+    res = run_fresh("run", str(case), "--solver", solver)
     assert res.returncode == 3
     line = next(
         i
@@ -167,7 +163,7 @@ def test_invalid_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:
         "suppliers:\n  s: {country: CN, offers: {m: {price: 1, capacity: 1}}}\n"
     )
     out = tmp_path / "out"
-    res = run_cli("run", str(bad), "--out", str(out))
+    res = run_fresh("run", str(bad), "--out", str(out))
     assert res.returncode == 2
     assert f"{bad}:4: materials.m.shortage_cost: must be >= 0 (got -5)" in res.stderr
     assert "Traceback" not in res.stderr
@@ -175,13 +171,13 @@ def test_invalid_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_exit_2() -> None:
-    res = run_cli("run", "no/such/file.yaml")
+    res = run_fresh("run", "no/such/file.yaml")
     assert res.returncode == 2
     assert "no/such/file.yaml" in res.stderr
 
 
 @pytest.mark.parametrize("cmd", [[], ["run"], ["validate"], ["schema"]])
 def test_help_everywhere(cmd: list[str]) -> None:
-    res = runner.invoke(app, [*cmd, "--help"])
+    res = run_cli([*cmd, "--help"])
     assert res.exit_code == 0
     assert "Usage" in res.output

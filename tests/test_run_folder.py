@@ -16,13 +16,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from optimizer.cli import app
 from optimizer.io.run_folder import file_hash, read_run, summary_problems
-from tests.conftest import CASES, SCENARIOS_2025
+from tests.conftest import CASES, SCENARIOS_2025, run_cli
 
-runner = CliRunner()
 PLAN_SOURCE = SCENARIOS_2025 / "robust-2025.yaml"
 UNDER = SCENARIOS_2025 / "heavy-ree-ban.yaml"
 
@@ -30,7 +27,7 @@ UNDER = SCENARIOS_2025 / "heavy-ree-ban.yaml"
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runfolder") / "run"
-    res = runner.invoke(app, ["run", str(PLAN_SOURCE), "--out", str(out)])
+    res = run_cli(["run", str(PLAN_SOURCE), "--out", str(out)])
     assert res.exit_code == 0, res.output
     return out
 
@@ -50,7 +47,7 @@ def edit_summary(folder: Path, change: object) -> None:
 
 
 def report_fails(folder: Path, *words: str) -> str:
-    res = runner.invoke(app, ["report", str(folder), "--excel"])
+    res = run_cli(["report", str(folder), "--excel"])
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output and "internal error" not in res.output
     for word in words:
@@ -193,7 +190,7 @@ def test_the_intact_folder_still_reads(pristine: Path) -> None:
 
 
 def stress(folder: Path, *extra: str) -> object:
-    return runner.invoke(app, ["stress", str(folder), "--under", str(UNDER), "--json", *extra])
+    return run_cli(["stress", str(folder), "--under", str(UNDER), "--json", *extra])
 
 
 def test_a_truncated_plan_is_refused_unless_allowed(run_dir: Path) -> None:
@@ -272,7 +269,7 @@ def test_stress_from_an_intact_folder_is_unchanged(pristine: Path) -> None:
 
 def test_a_case_run_folder_reads(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    res = runner.invoke(app, ["run", str(CASES / "licence_runway.yaml"), "-o", str(out)])
+    res = run_cli(["run", str(CASES / "licence_runway.yaml"), "-o", str(out)])
     assert res.exit_code == 0
     assert all(isinstance(v, str) for v in read_run(out).orders["order_date"])
 
@@ -283,7 +280,7 @@ def test_an_unbounded_shadow_price_range_is_null_and_the_folder_reads(tmp_path: 
     (as for a range that is unknown), and the folder is written and read back (exit 0)."""
     out = tmp_path / "run"
     scenario = Path(__file__).parent.parent / "scenarios" / "dec2026-baseline.yaml"
-    res = runner.invoke(app, ["run", str(scenario), "--out", str(out)])
+    res = run_cli(["run", str(scenario), "--out", str(out)])
     assert res.exit_code == 0, res.output
     text = (out / "summary.json").read_text()
 
@@ -293,4 +290,4 @@ def test_an_unbounded_shadow_price_range_is_null_and_the_folder_reads(tmp_path: 
     doc = json.loads(text, parse_constant=refuse)
     highs = [r["range_high"] for r in doc["shadow_prices"]]
     assert None in highs  # at least one range has no upper end
-    assert runner.invoke(app, ["report", str(out)]).exit_code == 0
+    assert run_cli(["report", str(out)]).exit_code == 0

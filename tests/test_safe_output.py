@@ -16,15 +16,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import optimizer.reports.folder as report
-from optimizer.cli import app
 from optimizer.reports.folder import TMP_PREFIX
 from optimizer.reports.safe_output import MARKER, OutputRefused, marker_text, read_marker
-from tests.conftest import CASES
+from tests.conftest import CASES, run_cli
 
-runner = CliRunner()
 CASE = CASES / "country_cap.yaml"
 OTHER = CASES / "landed_cost.yaml"
 
@@ -67,7 +64,7 @@ def test_force_never_replaces_the_working_directory(
     before = tree(work)
     monkeypatch.chdir(work)
     for out in (".", str(work), "sub/.."):
-        res = runner.invoke(app, [*commands(Path("scen.yaml"), out)[command], "--force"])
+        res = run_cli([*commands(Path("scen.yaml"), out)[command], "--force"])
         assert res.exit_code == 2, res.output
         assert "is the working directory" in res.stderr
         assert "never writes over it" in res.stderr
@@ -82,7 +79,7 @@ def test_force_never_replaces_a_parent_of_the_working_directory(
     before = tree(tmp_path / "top")
     monkeypatch.chdir(tmp_path / "top" / "sub")
     for out in ("..", str(tmp_path / "top"), str(tmp_path)):
-        res = runner.invoke(app, ["run", str(CASE), "--out", out, "--force"])
+        res = run_cli(["run", str(CASE), "--out", out, "--force"])
         assert res.exit_code == 2, res.output
         assert "holds the working directory" in res.stderr
     assert tree(tmp_path / "top") == before
@@ -103,7 +100,7 @@ def test_force_never_replaces_a_folder_holding_an_input(tmp_path: Path, where: s
         scenario.write_text("extends: out/sub/base.yaml\nname: child\n")
     before = tree(out)
     for command, args in commands(scenario, str(out)).items():
-        res = runner.invoke(app, [*args, "--force"])
+        res = run_cli([*args, "--force"])
         assert res.exit_code == 2, (command, res.output)
         assert "holds an input of this command" in res.stderr, command
     assert tree(out) == before
@@ -111,10 +108,9 @@ def test_force_never_replaces_a_folder_holding_an_input(tmp_path: Path, where: s
 
 def test_force_never_replaces_the_run_folder_being_stressed(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    assert runner.invoke(app, ["run", str(CASE), "--out", str(run_dir)]).exit_code == 0
+    assert run_cli(["run", str(CASE), "--out", str(run_dir)]).exit_code == 0
     before = tree(run_dir)
-    res = runner.invoke(
-        app, ["stress", str(run_dir), "--under", str(OTHER), "--out", str(run_dir), "--force"]
+    res = run_cli(["stress", str(run_dir), "--under", str(OTHER), "--out", str(run_dir), "--force"]
     )
     assert res.exit_code == 2
     assert "holds an input of this command" in res.stderr
@@ -125,11 +121,11 @@ def test_force_never_replaces_home_or_root(tmp_path: Path, monkeypatch: pytest.M
     home = tmp_path / "home"
     before = user_folder(home)
     monkeypatch.setenv("HOME", str(home))
-    res = runner.invoke(app, ["run", str(CASE), "--out", str(home), "--force"])
+    res = run_cli(["run", str(CASE), "--out", str(home), "--force"])
     assert res.exit_code == 2
     assert "is your home folder" in res.stderr
     assert tree(home) == before
-    res = runner.invoke(app, ["run", str(CASE), "--out", "/", "--force"])
+    res = run_cli(["run", str(CASE), "--out", "/", "--force"])
     assert res.exit_code == 2
     assert "is the root folder" in res.stderr
 
@@ -140,7 +136,7 @@ def test_a_folder_of_other_files_is_never_replaced(tmp_path: Path, force: bool) 
     before = user_folder(out)
     extra = ["--force"] if force else []
     for command, args in commands(CASE, str(out)).items():
-        res = runner.invoke(app, [*args, *extra])
+        res = run_cli([*args, *extra])
         assert res.exit_code == 2, (command, res.output)
         assert "holds files that sourcing did not write" in res.stderr
         # the message must not lead to destroying them: no "use --force", no "delete"
@@ -168,7 +164,7 @@ def test_only_a_valid_marker_counts(tmp_path: Path, marker: bytes) -> None:
     user_folder(out)
     (out / MARKER).write_bytes(marker)
     before = tree(out)
-    res = runner.invoke(app, ["run", str(CASE), "--out", str(out), "--force"])
+    res = run_cli(["run", str(CASE), "--out", str(out), "--force"])
     assert res.exit_code == 2
     assert tree(out) == before
 
@@ -184,7 +180,7 @@ def test_a_marker_that_is_a_link_or_a_folder_does_not_count(tmp_path: Path) -> N
         else:
             (out / MARKER).mkdir()
         assert read_marker(out) is None
-        res = runner.invoke(app, ["run", str(CASE), "--out", str(out), "--force"])
+        res = run_cli(["run", str(CASE), "--out", str(out), "--force"])
         assert res.exit_code == 2
 
 
@@ -192,33 +188,33 @@ def test_every_output_folder_carries_the_marker_of_its_command(tmp_path: Path) -
     for command, args in commands(CASE, str(tmp_path / "{}")).items():
         out = tmp_path / command
         args = [a.replace("{}", command) for a in args]
-        res = runner.invoke(app, args)
+        res = run_cli(args)
         assert res.exit_code == 0, (command, res.output)
         doc = json.loads((out / MARKER).read_text())
         assert doc == {"format": "sourcing-output-folder", "version": 1, "kind": command}
         # ...and so it can be replaced with --force (and only with it)
-        assert runner.invoke(app, args).exit_code == 2
-        res = runner.invoke(app, [*args, "--force"])
+        assert run_cli(args).exit_code == 2
+        res = run_cli([*args, "--force"])
         assert res.exit_code == 0, (command, res.output)
 
 
 def test_an_empty_folder_is_written_without_force(tmp_path: Path) -> None:
     out = tmp_path / "empty"
     out.mkdir()
-    assert runner.invoke(app, ["run", str(CASE), "--out", str(out)]).exit_code == 0
+    assert run_cli(["run", str(CASE), "--out", str(out)]).exit_code == 0
     assert (out / "plan.csv").exists()
 
 
 def test_out_that_is_a_file_or_a_link_loop_is_refused(tmp_path: Path) -> None:
     a_file = tmp_path / "plan.txt"
     a_file.write_text("keep")
-    res = runner.invoke(app, ["run", str(CASE), "--out", str(a_file), "--force"])
+    res = run_cli(["run", str(CASE), "--out", str(a_file), "--force"])
     assert res.exit_code == 2
     assert "exists and is not a folder" in res.stderr
     assert a_file.read_text() == "keep"
     (tmp_path / "l1").symlink_to(tmp_path / "l2")
     (tmp_path / "l2").symlink_to(tmp_path / "l1")
-    res = runner.invoke(app, ["run", str(CASE), "--out", str(tmp_path / "l1"), "--force"])
+    res = run_cli(["run", str(CASE), "--out", str(tmp_path / "l1"), "--force"])
     assert res.exit_code == 2
     assert "symbolic link loops" in res.stderr
     assert (tmp_path / "l1").is_symlink() and (tmp_path / "l2").is_symlink()
@@ -228,12 +224,12 @@ def test_symlinked_out_is_resolved_never_half_replaced(tmp_path: Path) -> None:
     """The link's target gets the new results; the link stays a link; no temporary link left."""
     target = tmp_path / "store" / "run"
     link = tmp_path / "latest"
-    assert runner.invoke(app, ["run", str(CASE), "--out", str(target)]).exit_code == 0
+    assert run_cli(["run", str(CASE), "--out", str(target)]).exit_code == 0
     link.symlink_to(target)
     old_summary = (target / "summary.json").read_text()
-    res = runner.invoke(app, ["run", str(OTHER), "--out", str(link)])
+    res = run_cli(["run", str(OTHER), "--out", str(link)])
     assert res.exit_code == 2  # an earlier run is there: --force needed
-    res = runner.invoke(app, ["run", str(OTHER), "--out", str(link), "--force"])
+    res = run_cli(["run", str(OTHER), "--out", str(link), "--force"])
     assert res.exit_code == 0, res.output
     assert link.is_symlink() and link.resolve() == target.resolve()
     new_summary = (target / "summary.json").read_text()
@@ -245,7 +241,7 @@ def test_symlinked_out_is_resolved_never_half_replaced(tmp_path: Path) -> None:
     other = tmp_path / "mine"
     before = user_folder(other)
     (tmp_path / "to-mine").symlink_to(other)
-    res = runner.invoke(app, ["run", str(CASE), "--out", str(tmp_path / "to-mine"), "--force"])
+    res = run_cli(["run", str(CASE), "--out", str(tmp_path / "to-mine"), "--force"])
     assert res.exit_code == 2
     assert tree(other) == before
 
@@ -289,5 +285,5 @@ def test_a_folder_swapped_in_after_the_check_is_put_back(
 
 
 def test_help_describes_what_force_replaces() -> None:
-    res = runner.invoke(app, ["run", "--help"])
+    res = run_cli(["run", "--help"])
     assert "sourcing wrote" in res.output

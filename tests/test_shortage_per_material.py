@@ -39,16 +39,12 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from optimizer.analysis.frontier import frontier
 from optimizer.analysis.stress import figures_table, regret_table, stress
 from optimizer.app.executor import Serial
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
-from tests.conftest import pipeline
-
-runner = CliRunner()
+from tests.conftest import pipeline, run_cli
 
 BASE = """\
 name: two_short
@@ -103,8 +99,7 @@ def test_frontier_reports_shortage_per_material_and_in_money(
     assert points[0].shortage_by_material == pytest.approx({"dy_oxide": 0.0, "ndpr_oxide": 0.0})
     assert points[1].shortage_by_material == pytest.approx({"dy_oxide": 2.0, "ndpr_oxide": 6.0})
     out = tmp_path / "frontier"
-    res = runner.invoke(
-        app, ["frontier", str(base), "--shares", "1,0.5", "--out", str(out), "--json"]
+    res = run_cli(["frontier", str(base), "--shares", "1,0.5", "--out", str(out), "--json"]
     )
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
@@ -119,7 +114,7 @@ def test_frontier_reports_shortage_per_material_and_in_money(
     assert [float(r["shortage: ndpr_oxide"]) for r in rows] == [0.0, 6.0]
     assert [float(r["shortage: dy_oxide"]) for r in rows] == [0.0, 2.0]
     assert [float(r["shortage_cost"]) for r in rows] == [0.0, 16000.0]
-    res = runner.invoke(app, ["frontier", str(base), "--shares", "0.5"])
+    res = run_cli(["frontier", str(base), "--shares", "0.5"])
     assert res.exit_code == 0, res.output
     assert "16,000" in res.stdout
     assert "2.00 dy_oxide" in res.stdout and "6.00 ndpr_oxide" in res.stdout
@@ -169,7 +164,7 @@ def test_stress_reports_spot_and_shortage_per_material(
     )
     assert not any(key in regret for key in ("expected_spot", "expected_shortage"))
     out = tmp_path / "stress"
-    res = runner.invoke(app, ["stress", str(base), "--under", str(ban), "--out", str(out)])
+    res = run_cli(["stress", str(base), "--under", str(ban), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "25,100" in res.stdout
     with (out / "stress.csv").open(newline="") as fh:
@@ -178,7 +173,7 @@ def test_stress_reports_spot_and_shortage_per_material(
     ban_row = next(r for r in rows if r["run"] == "two_ban" and r["scenario"] == "expected")
     assert float(ban_row["shortage: ndpr_oxide"]) == 8.0
     assert float(ban_row["shortage: dy_oxide"]) == 3.0
-    res = runner.invoke(app, ["stress", str(base), "--under", str(ban), "--json"])
+    res = run_cli(["stress", str(base), "--under", str(ban), "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["quantity_unit"] == "t"

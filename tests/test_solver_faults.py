@@ -19,15 +19,12 @@ import types
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import optimizer.solve.cbc as solving
 import optimizer.solve.dispatch as dispatch
-from optimizer.cli import app
 from optimizer.solve.cbc import CBC_TMP_PREFIX, sweep_cbc_files
-from tests.conftest import CASES
+from tests.conftest import CASES, run_cli
 
-runner = CliRunner()
 CASE = CASES / "min_order.yaml"  # a MILP: the fall-back path also rounds and re-checks
 
 
@@ -41,7 +38,7 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    res = runner.invoke(app, ["run", *args])
+    res = run_cli(["run", *args])
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     assert "Traceback" not in res.stderr
     return res.exit_code, res.stdout, res.stderr

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 import optimizer.app.checked_solve as checked_solve
 import optimizer.app.pipeline as pipeline
@@ -33,13 +32,11 @@ import optimizer.solve.cbc as cbc
 import optimizer.solve.dispatch as dispatch
 import optimizer.solve.status as status
 from benchmarks.generate import generate
-from optimizer.cli import app
 from optimizer.model.builder import BuiltModel
 from optimizer.solve.cbc import _cbc_status
 from optimizer.solve.status import Status
-from tests.conftest import CASES
+from tests.conftest import CASES, run_cli
 
-runner = CliRunner()
 HARD_MILP: dict[str, Any] = {
     "materials": 12,
     "suppliers": 100,
@@ -74,7 +71,7 @@ def big_lp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(*args: str) -> tuple[int, dict[str, Any] | None, str, float]:
     """`sourcing run ... --json` in-process: exit code, summary (if any), stderr, wall seconds."""
     t0 = time.perf_counter()
-    res = runner.invoke(app, ["run", *args, "--json"])
+    res = run_cli(["run", *args, "--json"])
     wall = time.perf_counter() - t0
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     assert "Traceback" not in res.stderr

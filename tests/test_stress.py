@@ -22,25 +22,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from optimizer.analysis.stress import figures_table, regret_table, stress
 from optimizer.app.executor import Processes, Serial
 from optimizer.app.pipeline import replay_plan
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
 from optimizer.model.build import build_replay
 from optimizer.model.parameters import build_parameters, plan_array
 from optimizer.results.check import check_plan
 from optimizer.solve.status import SolverOptions
-from tests.conftest import CASES, pipeline
+from tests.conftest import CASES, pipeline, run_cli
 
 HERE = CASES / "stress"
 PLAN = HERE / "cn_cheap.yaml"
 BAN = HERE / "cn_ban.yaml"
 LICENCE = HERE / "cn_licence.yaml"
 PLANNED = {("cn_baotou", "ndpr_oxide", 1): 10.0, ("cn_baotou", "ndpr_oxide", 2): 10.0}
-runner = CliRunner()
 
 
 def _rows(table, run: str) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
@@ -183,7 +180,7 @@ def test_several_files_in_worker_processes_give_the_serial_answer() -> None:
 
 def test_run_folder_and_scenario_file_give_the_same_stress(tmp_path: Path) -> None:
     folder = tmp_path / "run"
-    res = runner.invoke(app, ["run", str(PLAN), "--out", str(folder)])
+    res = run_cli(["run", str(PLAN), "--out", str(folder)])
     assert res.exit_code == 0, res.output
     from_folder = stress(folder, [LICENCE], pipeline(), Serial())
     from_file = stress(PLAN, [LICENCE], pipeline(), Serial())
@@ -194,8 +191,7 @@ def test_run_folder_and_scenario_file_give_the_same_stress(tmp_path: Path) -> No
 
 def test_cli_out_json_and_exit_codes(tmp_path: Path) -> None:
     out = tmp_path / "stress"
-    res = runner.invoke(
-        app,
+    res = run_cli(
         ["stress", str(PLAN), "--under", str(BAN), "--under", str(LICENCE), "--out", str(out)],
     )
     assert res.exit_code == 0, res.output
@@ -207,22 +203,22 @@ def test_cli_out_json_and_exit_codes(tmp_path: Path) -> None:
         ("cn_ban", 600.0),
         ("cn_licence", 600.0),
     ]
-    res = runner.invoke(app, ["stress", str(PLAN), "--under", str(BAN), "--json"])
+    res = run_cli(["stress", str(PLAN), "--under", str(BAN), "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["under"][0]["replayed_cost"] == pytest.approx(13800.0)
     assert doc["under"][0]["optimal_cost"] == pytest.approx(13200.0)
     assert doc["plan"]["total_cost"] == pytest.approx(2000.0)
     # --under is required; an invalid file is exit 2; an infeasible plan is exit 3
-    assert runner.invoke(app, ["stress", str(PLAN)]).exit_code == 2
+    assert run_cli(["stress", str(PLAN)]).exit_code == 2
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: [\n")
-    res = runner.invoke(app, ["stress", str(PLAN), "--under", str(bad)])
+    res = run_cli(["stress", str(PLAN), "--under", str(bad)])
     assert res.exit_code == 2
     assert str(bad) in res.output
     infeasible = CASES / "infeasible_min_suppliers.yaml"
-    res = runner.invoke(app, ["stress", str(infeasible), "--under", str(BAN)])
+    res = run_cli(["stress", str(infeasible), "--under", str(BAN)])
     assert res.exit_code == 3
     # an existing folder is not replaced without --force
-    res = runner.invoke(app, ["stress", str(PLAN), "--under", str(BAN), "--out", str(out)])
+    res = run_cli(["stress", str(PLAN), "--under", str(BAN), "--out", str(out)])
     assert res.exit_code == 2

@@ -7,15 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from optimizer.analysis.survive import nodes_of, survive, time_to_survive, wide
 from optimizer.app.executor import Serial
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
-from tests.conftest import CASES, pipeline
+from tests.conftest import CASES, pipeline, run_cli
 
-runner = CliRunner()
 CASE = CASES / "survive.yaml"
 
 
@@ -63,15 +60,15 @@ def test_time_to_survive_within_a_period() -> None:
 
 
 def test_cli_table_json_and_files(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["survive", str(CASE)])
+    res = run_cli(["survive", str(CASE)])
     assert res.exit_code == 0, res.output
     assert "cn_baotou" in res.stdout and "75" in res.stdout and "beyond" in res.stdout
     assert "At risk (run dry before they recover): CN, cn_baotou" in res.stdout
-    res = runner.invoke(app, ["survive", str(CASE), "--json"])
+    res = run_cli(["survive", str(CASE), "--json"])
     doc = json.loads(res.stdout)
     assert doc["at_risk"] == ["CN", "cn_baotou"]
     out = tmp_path / "surv"
-    res = runner.invoke(app, ["survive", str(CASE), "--out", str(out)])
+    res = run_cli(["survive", str(CASE), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert (out / "survive.csv").read_text().splitlines()[0].startswith("node,kind,material")
     html = (out / "survive.html").read_text()
@@ -80,12 +77,12 @@ def test_cli_table_json_and_files(tmp_path: Path) -> None:
 
 def test_run_folder_and_run_survive(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    res = runner.invoke(app, ["run", str(CASE), "--out", str(out), "--survive"])
+    res = run_cli(["run", str(CASE), "--out", str(out), "--survive"])
     assert res.exit_code == 0, res.output
     assert (out / "survive.csv").is_file()
     assert 'id="survive-table"' in (out / "report.html").read_text()
-    res = runner.invoke(app, ["survive", str(out), "--json"])
+    res = run_cli(["survive", str(out), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["at_risk"] == ["CN", "cn_baotou"]
-    res = runner.invoke(app, ["run", str(CASE), "--survive"])
+    res = run_cli(["run", str(CASE), "--survive"])
     assert res.exit_code == 2 and "--survive needs --out" in res.output

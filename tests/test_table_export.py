@@ -18,20 +18,17 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from typer.testing import CliRunner
 
 from optimizer.app.pipeline import RunResult, run_scenario
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
 from optimizer.io.tables.export import SHEETS, Table, export_files, xlsx_bytes
 from optimizer.reports.csv_files import run_tables, write_table
 from optimizer.reports.safe_output import MARKER
 from optimizer.schema.scenario import Scenario
 from optimizer.solve.status import SolverOptions
-from tests.conftest import HEAVY_SCENARIOS, SCENARIOS, SCENARIOS_2025
+from tests.conftest import HEAVY_SCENARIOS, SCENARIOS, SCENARIOS_2025, run_cli
 from tests.test_loading_helpers import write
 
-runner = CliRunner()
 SHIPPED = sorted(SCENARIOS.rglob("*.yaml"))
 IDS = [str(p.relative_to(SCENARIOS).with_suffix("")) for p in SHIPPED]
 FORMATS = [False, True]
@@ -45,7 +42,7 @@ def content(sc: Scenario) -> Scenario:
 
 def export(scenario: Path, to: Path, xlsx: bool, *more: str) -> tuple[int, str, str]:
     args = ["export-tables", str(scenario), "--to", str(to), *(["--xlsx"] if xlsx else []), *more]
-    res = runner.invoke(app, args)
+    res = run_cli(args)
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     return res.exit_code, res.stdout, res.stderr
 
@@ -262,9 +259,9 @@ def test_invalid_scenario_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_listed_in_help() -> None:
-    res = runner.invoke(app, ["--help"])
+    res = run_cli(["--help"])
     assert "export-tables" in res.stdout
-    res = runner.invoke(app, ["export-tables", "--help"])
+    res = run_cli(["export-tables", "--help"])
     assert res.exit_code == 0
     assert "--xlsx" in res.stdout
 

@@ -17,18 +17,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from typer.testing import CliRunner
 
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
 from optimizer.io.tables import grid as table_grid
 from optimizer.io.tables import reader as table_reader
 from optimizer.io.tables import xlsx as table_xlsx
 from optimizer.io.tables.kinds import IDS, NUMBER, PERIODS, SPECS, TEXT, UP_TO, column_kind
 from optimizer.schema.scenario import Material, Offer, Scenario, Supplier
+from tests.conftest import run_cli
 from tests.test_loading_helpers import assert_rejected, line_of, problems, write
-
-runner = CliRunner()
 
 YAML = """\
 name: t
@@ -111,7 +108,7 @@ def rejected(
 
 
 def validate(path: Path, *args: str) -> tuple[int, str, str]:
-    res = runner.invoke(app, ["validate", str(path), *args])
+    res = run_cli(["validate", str(path), *args])
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     return res.exit_code, res.stdout, res.stderr
 
@@ -412,7 +409,7 @@ def test_every_problem_of_every_table_at_once(tmp_path: Path) -> None:
         f"{tmp_path / 'demand.csv'}:3: column 5",
     ]
     out = tmp_path / "out"
-    res = runner.invoke(app, ["run", str(path), "--out", str(out)])
+    res = run_cli(["run", str(path), "--out", str(out)])
     assert res.exit_code == 2
     assert res.stderr.count("\n") == 5
     assert not out.exists()
@@ -881,7 +878,7 @@ def test_run_writes_the_resolved_scenario_without_tables(tmp_path: Path) -> None
     import yaml
 
     out = tmp_path / "run"
-    res = runner.invoke(app, ["run", str(case(tmp_path)), "--out", str(out)])
+    res = run_cli(["run", str(case(tmp_path)), "--out", str(out)])
     assert res.exit_code == 0, res.stderr
     resolved = yaml.safe_load((out / "scenario.resolved.yaml").read_text())
     assert "tables" not in resolved

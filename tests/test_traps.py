@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
-
-runner = CliRunner()
+from tests.conftest import run_cli
 
 BASE = """name: traps
 horizon: {periods: 1}
@@ -46,13 +42,13 @@ def test_tariff_above_one_warns_with_the_percent_reading(tmp_path: Path) -> None
     warnings = [str(w) for w in load_scenario(path).warnings]
     assert f"{path}:6: countries.CN.tariff: a tariff of 3.2 is read as 320% (fractions are " \
         "fractions); if you meant 3.2%, write 0.032" in warnings
-    res = runner.invoke(app, ["validate", str(path)])
+    res = run_cli(["validate", str(path)])
     assert res.exit_code == 0
     assert "read as 320%" in res.stderr and "OK" in res.stdout
 
 
 def test_tariff_above_ten_is_an_error(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["validate", str(write(tmp_path, tariff="32"))])
+    res = run_cli(["validate", str(write(tmp_path, tariff="32"))])
     assert res.exit_code == 2
     assert "countries.CN.tariff" in res.stderr
 
@@ -61,7 +57,7 @@ def test_spot_premium_above_one_warns_and_above_ten_is_an_error(tmp_path: Path) 
     path = write(tmp_path, premium="5")
     warnings = [str(w) for w in load_scenario(path).warnings]
     assert any("spot_premium: a premium of 5 is read as 500%" in w for w in warnings)
-    res = runner.invoke(app, ["validate", str(write(tmp_path, premium="50"))])
+    res = run_cli(["validate", str(write(tmp_path, premium="50"))])
     assert res.exit_code == 2
     assert "spot_premium" in res.stderr
 
@@ -76,7 +72,7 @@ def test_a_country_without_an_entry_warns_at_the_supplier(tmp_path: Path) -> Non
 
 
 def test_run_prints_warnings_on_stderr_and_solves(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["run", str(write(tmp_path, tariff="1.5")), "--json"])
+    res = run_cli(["run", str(write(tmp_path, tariff="1.5")), "--json"])
     assert res.exit_code == 0
     assert "warning:" in res.stderr and "read as 150%" in res.stderr
     assert res.stdout.lstrip().startswith("{")
