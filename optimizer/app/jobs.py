@@ -40,6 +40,9 @@ class Job:
     options: SolverOptions = field(default_factory=SolverOptions)
     decompose: str = "auto"
     part_jobs: int = 1  # worker processes for the parts of this one model
+    part_scheduler: str | None = None  # or a Dask cluster for them (one file, --scheduler)
+    evaluate: int | None = None  # `run --evaluate N`: price the plan on N fresh outcomes
+    evaluate_seed: int | None = None
 
 
 @dataclass
@@ -108,12 +111,8 @@ def run_job(job: Job) -> JobResult:
     loaded = None
     try:
         loaded = load_scenario(job.path)
-        run = run_scenario(
-            loaded.scenario,
-            job.options,
-            decompose=job.decompose,
-            executor=make_executor(job.part_jobs),
-        )
+        executor = make_executor(job.part_jobs, job.part_scheduler)
+        run = run_scenario(loaded.scenario, job.options, decompose=job.decompose, executor=executor)
         doc = summary(
             run.plan,
             run.facts(),
@@ -122,6 +121,18 @@ def run_job(job: Job) -> JobResult:
             versions=versions(),
             table_hashes=table_hashes(run.plan),  # checked by `stress` (issue 13)
         )
+        if job.evaluate:
+            from optimizer.app.evaluate import evaluate_plan
+
+            evaluation = evaluate_plan(
+                run.plan,
+                job.evaluate,
+                job.evaluate_seed,
+                options=job.options,
+                executor=executor,
+                decompose=job.decompose,
+            )
+            doc = doc.model_copy(update={"evaluation": evaluation})
         return JobResult(
             job.path,
             0,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+from optimizer.app.benders_parts import choose_parts, run_parts_benders
 from optimizer.app.checked_solve import (
     PolicyInfeasible,
     RunResult,
@@ -37,7 +38,7 @@ from optimizer.solve.status import SolverOptions
 
 __all__ = ["PolicyInfeasible", "RunResult", "replay_plan", "run_scenario", "solve_model"]
 
-DECOMPOSE_CHOICES = ("auto", "on", "off")
+DECOMPOSE_CHOICES = ("auto", "material", "benders", "off", "on")  # on: material (before 16)
 
 
 def run_scenario(
@@ -49,13 +50,17 @@ def run_scenario(
 ) -> RunResult:
     """Solve a validated scenario and return its checked plan.
 
-    `decompose`: "auto" splits the model into independent parts when that is
-    exact and pays, "on" always goes part by part, "off" solves it whole.
+    `decompose`: "material" goes part by part (independent groups of materials,
+    merged scenarios; "on" is its old name), "benders" also solves every part with
+    scenarios by the L-shaped method over its scenarios (`optimizer.app.benders`),
+    "auto" picks among them by model class and size (exact either way; see
+    `benders_parts.worth_benders`), "off" solves the model whole.
     Raises `PolicyInfeasible` (exit 3), `NoSolution` (exit 4) or `InternalError`
     when the plan fails its independent check (exit 1).
     """
     if decompose not in DECOMPOSE_CHOICES:
-        raise UserError(f"unknown decomposition {decompose!r}; use auto, on or off")
+        raise UserError(f"unknown decomposition {decompose!r}; use auto, material, benders or off")
+    decompose = "material" if decompose == "on" else decompose
     options = options or SolverOptions()
     t0 = time.perf_counter()
     params = build_parameters(scenario)
@@ -67,7 +72,12 @@ def run_scenario(
     timings = {"parameters": time.perf_counter() - t0}
     if decompose != "off":
         parts = split(params)
-        if decompose == "on" or worthwhile(params, parts):
+        by_scenario = choose_parts(params, parts, decompose)
+        if any(by_scenario):
+            return run_parts_benders(
+                params, parts, by_scenario, options, executor or Serial(), timings
+            )
+        if decompose == "material" or worthwhile(params, parts):
             return run_parts(params, parts, options, executor or Serial(), timings)
     built, result, solution, build_seconds = solve_stock_first(params, options, build_model)
     timings.update(build=build_seconds, handoff=result.handoff_seconds, solve=result.seconds)
@@ -76,7 +86,6 @@ def run_scenario(
     run.plan.shadow_prices, run.plan.shadow_note = prices_of(built, result)
     result.ranging = None  # holds the solver's copy of the model: free it
     return run
-
 
 
 def solve_model(

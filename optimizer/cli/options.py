@@ -42,8 +42,10 @@ class Decomposition(enum.StrEnum):
     """How a model is split before solving (`--decompose`)."""
 
     auto = "auto"
-    on = "on"
+    material = "material"
+    benders = "benders"
     off = "off"
+    on = "on"  # material, its name before the scenario decomposition
 
 
 SolverName = Annotated[
@@ -68,8 +70,10 @@ Decompose = Annotated[
     Decomposition,
     typer.Option(
         "--decompose",
-        help="auto: solve independent groups of materials and merged identical scenarios "
-        "separately when that is exact and pays; on: always; off: one monolithic model.",
+        help="material: solve independent groups of materials (and merged identical "
+        "scenarios) apart (on: the same); benders: also decompose each group over its "
+        "scenarios (L-shaped, exact); auto: pick by model class and size; off: one "
+        "monolithic model.",
     ),
 ]
 Jobs = Annotated[
@@ -86,7 +90,8 @@ Scheduler = Annotated[
     str | None,
     typer.Option(
         "--scheduler",
-        help="Run the files on a Dask distributed cluster at this address (tcp://host:port).",
+        help="Run the files (one file: its parts and subproblems) on a Dask distributed "
+        "cluster at this address (tcp://host:port).",
     ),
 ]
 Out = Annotated[

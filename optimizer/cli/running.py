@@ -96,6 +96,21 @@ def run(
             "survive): survive.csv and a section of report.html (with --out).",
         ),
     ] = False,
+    evaluate: Annotated[
+        int | None,
+        typer.Option(
+            "--evaluate",
+            min=1,
+            help="Price the plan on N fresh outcomes of the file's risks (exact for "
+            "disruptions): expected cost and CVaR with 95% intervals, and the sampling gap.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed", min=0, help="Seed of the --evaluate draws (default: sampling seed + 1000)."
+        ),
+    ] = None,
     write_lp: Annotated[
         Path | None,
         typer.Option(
@@ -118,7 +133,7 @@ def run(
     scenario.resolved.yaml, report.html and, with --excel, plan.xlsx.
     Several files are solved as a batch (in parallel with --jobs or --scheduler).
     """
-    from optimizer.app.executor import Serial, make_executor
+    from optimizer.app.executor import Dask, Serial, make_executor
     from optimizer.app.jobs import Job, run_batch
     from optimizer.reports.folder import run_files, write_folder
     from optimizer.solve.status import SolverOptions
@@ -139,11 +154,17 @@ def run(
         solver=solver, time_limit=time_limit, mip_gap=mip_gap, threads=threads, verbose=verbose
     )
     several = len(scenarios) > 1
-    if several or scheduler:
-        executor, part_jobs = make_executor(jobs, scheduler), 1
-    else:
-        executor, part_jobs = Serial(), jobs
-    batch = [Job(str(f), options, decompose.value, part_jobs) for f in scenarios]
+    if several:
+        executor, part_jobs, part_scheduler = make_executor(jobs, scheduler), 1, None
+    else:  # one file: its parts and subproblems go to the workers or the cluster
+        executor, part_jobs, part_scheduler = Serial(), jobs, scheduler
+        if scheduler:  # refused at once (exit 2), even when the model is solved whole
+            Dask(scheduler).check_reachable()
+    replays = make_executor(jobs, scheduler) if several or scheduler else Serial()
+    batch = [
+        Job(str(f), options, decompose.value, part_jobs, part_scheduler, evaluate, seed)
+        for f in scenarios
+    ]
     results = run_batch(batch, executor)
     for result in results:
         for warning in result.warnings:
@@ -151,7 +172,7 @@ def run(
     for result, target in zip(results, targets, strict=True):
         if result.ok and target is not None:
             assert result.run is not None and result.summary is not None
-            nodes = _survive_of(result.run.plan, options, executor) if survive else None
+            nodes = _survive_of(result.run.plan, options, replays) if survive else None
             files = run_files(
                 result.run.plan,
                 result.summary,

@@ -1,5 +1,4 @@
-"""A run's summary as readable tables on the console (rich); nothing is ever cut.
-"""
+"""A run's summary as readable tables on the console (rich); nothing is ever cut."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from optimizer.reports.evaluation import decomposition_line, evaluation_caption, evaluation_rows
 from optimizer.reports.formatting import money_cell as _money
 from optimizer.reports.formatting import pct_cell as _pct
 from optimizer.schema.summary import RunSummary, ShadowPrice, fields_of
@@ -39,6 +39,8 @@ def print_summary(doc: RunSummary, console: Console, *, written: bool = False) -
         _print_scenarios(doc, console, written=written)
     if doc.shadow_prices:
         _print_shadow_prices(doc, console, written=written)
+    if doc.evaluation is not None:
+        _print_evaluation(doc, console)
     s = doc.solver
     gap = "" if s.gap in (None, 0.0) else f", gap {s.gap:.2%}"
     m = doc.model
@@ -47,6 +49,23 @@ def print_summary(doc: RunSummary, console: Console, *, written: bool = False) -
         f"{m.variables:,} variables, {m.rows:,} rows, {m.nonzeros:,} non-zeros"
         + (f", {m.binaries:,} binaries" if m.binaries else "")
     )
+    line = decomposition_line(m)
+    if line:
+        console.print(line, markup=False)
+
+
+def _print_evaluation(doc: RunSummary, console: Console) -> None:
+    """`run --evaluate`: the plan out of sample, with 95% intervals."""
+    assert doc.evaluation is not None
+    t = Table(title="Out of sample", title_justify="left")
+    t.add_column("figure")
+    for col in (f"value ({doc.currency})", "95% from", "95% to"):
+        t.add_column(col, justify="right")
+    for row in evaluation_rows(doc.evaluation):
+        t.add_row(row["label"], _money(row["value"]), _money(row["low"]), _money(row["high"]))
+    console.print(t)
+    console.print(evaluation_caption(doc.evaluation, doc.currency), markup=False)
+
 
 PENALTY_NOTES = {
     "delay": "days of lead time and licence wait",
@@ -158,8 +177,7 @@ def shadow_sentence(rec: ShadowPrice, unit: str, where: str | None = None) -> st
             "country_exposure": "exposed to",
         }[kind]
         text = (
-            f"one more point of {rec.material} {label} {rec.subject} "
-            f"(cap {_pct(rec.limit)}){where}"
+            f"one more point of {rec.material} {label} {rec.subject} (cap {_pct(rec.limit)}){where}"
         )
         return text + (f", up to {_pct(high)}" if room is not None and room < 1 else "")
     if kind == "average_risk":
@@ -196,9 +214,7 @@ def _group_periods(records: list[ShadowPrice]) -> list[tuple[ShadowPrice, str | 
 def _print_shadow_prices(
     doc: RunSummary, console: Console, limit: int = 8, *, written: bool = False
 ) -> None:
-    t = Table(
-        title=f"Shadow prices ({doc.shadow_prices_note or 'LP duals'})", title_justify="left"
-    )
+    t = Table(title=f"Shadow prices ({doc.shadow_prices_note or 'LP duals'})", title_justify="left")
     t.add_column("relaxing a binding limit by one step", overflow="fold")
     t.add_column(f"saves ({doc.currency})", justify="right", overflow="fold")
     records = _group_periods(doc.shadow_prices)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from optimizer.io.run_folder import RunData, read_run
 from optimizer.reports import charts
+from optimizer.reports.evaluation import decomposition_line, evaluation_caption, evaluation_rows
 from optimizer.reports.formatting import amount, money
 from optimizer.reports.headline import PENALTY_MEANING, answer
 from optimizer.results.plan import COST_KEYS, PENALTY_KEYS, SPEND_KEYS, cost_items
@@ -190,6 +191,18 @@ def context(run: RunData) -> dict[str, Any]:
         "materials": sorted(doc.materials.items()),
         "survive": survive_section(run),
         "top": _top,
+        "evaluation": evaluation_section(doc),
+        "decomposition": decomposition_line(doc.model),
+    }
+
+
+def evaluation_section(doc: RunSummary) -> dict[str, Any] | None:
+    """`run --evaluate`: the plan out of sample (rows with 95% intervals, and a caption)."""
+    if doc.evaluation is None:
+        return None
+    return {
+        "rows": evaluation_rows(doc.evaluation),
+        "caption": evaluation_caption(doc.evaluation, doc.currency),
     }
 
 

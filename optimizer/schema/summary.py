@@ -171,6 +171,52 @@ class ShadowPrice(_Model):
     unit: str
 
 
+class Interval(_Model):
+    """An estimate with its standard error and 95% confidence interval."""
+
+    value: float
+    stderr: float
+    ci95_low: float
+    ci95_high: float
+
+
+class CvarInterval(Interval):
+    """CVaR of the cost at `alpha`, estimated out of sample."""
+
+    alpha: float
+
+
+class SamplingGap(_Model):
+    """Optimality gap of the sampled problem (Mak, Morton and Wood): a lower bound from
+    independent replications, an upper bound from the evaluation."""
+
+    replications: int
+    replication_seeds: list[int]
+    replication_scenarios: int
+    replication_objectives: list[float]
+    lower_bound: Interval
+    upper_bound: Interval
+    gap: float
+    gap_relative: float
+    gap_upper95: float
+
+
+class Evaluation(_Model):
+    """`run --evaluate N`: the plan priced on fresh outcomes of the file's risks
+    ("sampled"), or on the file's outcomes when they are the whole distribution
+    ("exact", intervals of width 0)."""
+
+    method: Literal["exact", "sampled"]
+    outcomes: int
+    distinct_outcomes: int
+    seed: int | None
+    expected_cost: Interval
+    cvar: CvarInterval
+    objective: Interval
+    in_sample_objective: float
+    saa: SamplingGap | None
+
+
 class RunSummary(_Model):
     """The summary of a run (`summary.json`)."""
 
@@ -202,19 +248,24 @@ class RunSummary(_Model):
         description="SHA-256 of plan.csv, orders.csv and inventory.csv as written "
         "(`sha256:...`), so that `stress` can tell an edited table.",
     )
+    evaluation: Evaluation | None = Field(
+        default=None,
+        description="The plan out of sample (`run --evaluate N`), with 95% intervals.",
+    )
     extra: dict[str, Any] | None = Field(
         default=None,
         description="Further results of optional steps (e.g. an out-of-sample evaluation).",
     )
 
     def document(self) -> dict[str, Any]:
-        """summary.json as a JSON document: the fields in order, `table_hashes` and `extra`
-        only when the run has them (a summary read back gives the keys it was read from)."""
+        """summary.json as a JSON document: the fields in order, `table_hashes`,
+        `evaluation` and `extra` only when the run has them (a summary read back gives
+        the keys it was read from)."""
         absent = {name for name in OPTIONAL_RESULTS if getattr(self, name) is None}
         return self.model_dump(mode="json", exclude=absent)
 
 
-OPTIONAL_RESULTS = ("table_hashes", "extra")  # keys written only when a run has them
+OPTIONAL_RESULTS = ("table_hashes", "evaluation", "extra")  # keys written only when a run has them
 
 
 def fields_of(model: BaseModel) -> list[tuple[str, Any]]:

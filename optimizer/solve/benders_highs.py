@@ -1,0 +1,331 @@
+"""HiGHS instances kept warm across the rounds of the scenario decomposition: the
+recourse chunks (`RecourseChunk`) and the master (`MasterSolver`, or CBC for it).
+
+Between rounds a chunk changes only the bounds of its fixed columns x and r and
+the dual simplex restarts from the last optimal basis; the master gets cuts as
+rows and loses those that stayed slack for CUT_AGE rounds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optimizer.common.errors import InternalError
+from optimizer.common.native import quiet_stdout
+from optimizer.model.benders_blocks import (
+    ChunkSpec,
+    Cut,
+    Master,
+    MaterialBlocks,
+    block_form,
+    cut_rows,
+)
+from optimizer.solve.highs import _run_interruptibly, pass_model
+from optimizer.solve.status import SolverOptions, Status
+
+
+@dataclass
+class ChunkAnswer:
+    """Values and subgradients of a chunk's blocks at a plan."""
+
+    key: int
+    value: np.ndarray  # (nb,) phi at the plan
+    gx: np.ndarray  # (nb, nx) d phi / d x on the deliverable (offer, period) of the material
+    gr: np.ndarray  # (nb, nr) d phi / d r on the reservable ones
+    seconds: float = 0.0
+    iterations: int = 0
+
+
+def _highs() -> Any:
+    import highspy
+
+    with quiet_stdout(False):
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+class RecourseChunk:
+    """One HiGHS instance holding the recourse LPs of several blocks of one material."""
+
+    def __init__(self, spec: ChunkSpec) -> None:
+        self.spec = spec
+        self.blocks = block_form(spec)
+        self.form = self.blocks.form
+        self.h = _highs()
+        pass_model(self.h, self.form)
+        fixed = np.concatenate([self.blocks.x_cols.ravel(), self.blocks.r_cols.ravel()])
+        self._order = np.argsort(fixed, kind="stable")
+        self._fixed = np.ascontiguousarray(fixed[self._order], dtype=np.int32)
+        self._values: np.ndarray | None = None
+
+    def solve(self, x: np.ndarray, r: np.ndarray) -> ChunkAnswer:
+        """Values and subgradients of every block at the plan (x, r) of the material's
+        offers (O_m, T)."""
+        import highspy
+
+        t0 = time.perf_counter()
+        h, bf = self.h, self.blocks
+        nb = len(self.spec.ks)
+        vals = np.concatenate([np.tile(x[bf.x_mask], nb), np.tile(r[bf.r_mask], nb)])
+        vals = np.ascontiguousarray(vals[self._order], dtype=np.float64)
+        if vals.size:  # HiGHS takes the columns of a set in increasing order
+            h.changeColsBounds(vals.size, self._fixed, vals, vals)
+        h.run()
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            h.clearSolver()  # a numerical failure from the old basis: once more from scratch
+            h.run()
+            status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise InternalError(
+                f"a recourse subproblem did not solve: {h.modelStatusToString(status)}"
+            )
+        sol = h.getSolution()
+        values = np.asarray(sol.col_value, dtype=float)
+        dual = np.asarray(sol.col_dual, dtype=float)
+        self._values = values
+        phi = np.bincount(bf.block_of, weights=self.form.cost * values, minlength=nb)
+        iterations = int(h.getInfo().simplex_iteration_count)
+        return ChunkAnswer(
+            self.spec.key,
+            phi,
+            dual[bf.x_cols],
+            dual[bf.r_cols],
+            time.perf_counter() - t0,
+            iterations,
+        )
+
+    def solution(self) -> tuple[np.ndarray, ...]:
+        """y, o (nb, O_m, T) and inv, short (nb, T) of the last solve."""
+        assert self._values is not None
+        v = self._values
+        models = self.blocks.models
+        y = np.stack([m.value(m.y[0], v) for m in models])
+        o = np.stack([m.value(m.o[0], v) for m in models])
+        inv = np.stack([m.value(m.inv[0, 0], v) for m in models])
+        short = np.stack([m.value(m.short[0, 0], v) for m in models])
+        return y, o, inv, short
+
+
+class Chunks:
+    """The chunks one worker holds (in this process, a worker process or a Dask worker)."""
+
+    def __init__(self, specs: list[ChunkSpec]) -> None:
+        self.chunks = {s.key: RecourseChunk(s) for s in specs}
+
+    def sizes(self) -> tuple[int, int, int]:
+        """Columns, rows and non-zeros of the chunks' LPs together."""
+        forms = [c.form for c in self.chunks.values()]
+        return (
+            sum(len(f.cost) for f in forms),
+            sum(len(f.row_lower) for f in forms),
+            sum(f.nnz for f in forms),
+        )
+
+    def solve(self, plans: dict[int, tuple[np.ndarray, np.ndarray]]) -> list[ChunkAnswer]:
+        """Solve every chunk at its material's plan (x, r), keyed by chunk."""
+        return [c.solve(*plans[k]) for k, c in self.chunks.items()]
+
+    def solution(self) -> dict[int, tuple[np.ndarray, ...]]:
+        """The last solve's recourse of every chunk."""
+        return {k: c.solution() for k, c in self.chunks.items()}
+
+
+CUT_AGE = 5  # rounds a cut may stay slack before it leaves the master
+
+
+class MasterSolver:
+    """The master in one HiGHS instance, kept across rounds: cuts are added as rows, and
+    cuts that stayed slack for CUT_AGE rounds are dropped (the bounds stay valid with
+    any subset of valid cuts). With `--solver cbc` CBC solves it (from the matrix with
+    the cut rows); the subproblems stay HiGHS."""
+
+    def __init__(self, master: Master, mats: list[MaterialBlocks], options: SolverOptions):
+        self.master = master
+        self.mats = mats
+        form = master.built.matrix
+        self.form = form
+        h = _highs()  # --verbose logs the rounds instead
+        if options.threads is not None:
+            h.setOptionValue("threads", int(options.threads))
+        pass_model(h, form)
+        self.h = h
+        self.note = ""
+        self.base_rows = len(form.row_lower)
+        self.integer = np.flatnonzero(form.integer).astype(np.int32)
+        self.relaxed = False
+        self.cuts: list[Cut] = []  # in the order of their rows, after the base rows
+        self.age: list[int] = []
+        self.message = ""
+        self.cbc = options.solver == "cbc"
+        self.fixed: np.ndarray | None = None  # values the yes/no decisions are fixed at
+        self.rows: list[tuple[np.ndarray, np.ndarray, float]] = []  # the cuts as rows
+
+    def relax(self, relaxed: bool) -> None:
+        """Solve the master as an LP (binaries relaxed) or as the MILP."""
+        if self.integer.size and relaxed != self.relaxed:
+            kind = np.zeros if relaxed else np.ones
+            self.h.changeColsIntegrality(
+                self.integer.size, self.integer, kind(self.integer.size, dtype=np.uint8)
+            )
+            self.relaxed = relaxed
+
+    @property
+    def is_mip(self) -> bool:
+        return bool(self.integer.size) and not self.relaxed
+
+    def fix(self, values: np.ndarray | None) -> None:
+        """Fix the yes/no decisions at their (rounded) values and solve the LP that
+        remains; None: free them again (the MILP)."""
+        n = self.integer.size
+        if not n:
+            return
+        if values is None:
+            low, up = self.form.col_lower[self.integer], self.form.col_upper[self.integer]
+            self.relaxed = True
+            self.relax(False)
+        else:
+            low = up = np.round(values[self.integer])
+            self.relax(True)
+        self.fixed = None if values is None else low
+        self.h.changeColsBounds(
+            n,
+            self.integer,
+            np.ascontiguousarray(low, dtype=np.float64),
+            np.ascontiguousarray(up, dtype=np.float64),
+        )
+
+    def add_cuts(self, cuts: list[Cut]) -> None:
+        """Cuts as rows `theta - g'x - h'r >= const`."""
+        rows = cut_rows(self.master, self.mats, cuts)
+        if not rows:
+            return
+        starts = np.cumsum([0] + [len(c) for c, _, _ in rows[:-1]]).astype(np.int32)
+        index = np.concatenate([c for c, _, _ in rows]).astype(np.int32)
+        value = np.concatenate([v for _, v, _ in rows]).astype(np.float64)
+        lower = np.array([lo for _, _, lo in rows], dtype=np.float64)
+        upper = np.full(len(rows), math.inf)
+        self.h.addRows(len(rows), lower, upper, index.size, starts, index, value)
+        self.rows.extend(rows)
+        self.cuts.extend(cuts)
+        self.age.extend([0] * len(cuts))
+
+    def prune(self) -> int:
+        """Age the cuts by the last solution (slack: older) and drop the old ones."""
+        if not self.cuts or self.cbc:
+            return 0
+        sol = self.h.getSolution()
+        activity = np.asarray(sol.row_value, dtype=float)[self.base_rows :]
+        lower = np.array([c.const for c in self.cuts])
+        slack = activity - lower > 1e-6 * np.maximum(1.0, np.abs(lower))
+        age = np.where(slack, np.asarray(self.age) + 1, 0)
+        old = np.flatnonzero(age >= CUT_AGE)
+        self.age = age.tolist()
+        if old.size == 0:
+            return 0
+        rows = (old + self.base_rows).astype(np.int32)
+        self.h.deleteRows(rows.size, rows)
+        keep = np.ones(len(self.cuts), dtype=bool)
+        keep[old] = False
+        self.cuts = [c for c, k in zip(self.cuts, keep.tolist(), strict=True) if k]
+        self.rows = [r for r, k in zip(self.rows, keep.tolist(), strict=True) if k]
+        self.age = [a for a, k in zip(self.age, keep.tolist(), strict=True) if k]
+        return int(old.size)
+
+    def solve(
+        self, time_limit: float | None, gap: float, start: np.ndarray | None
+    ) -> tuple[str, float, np.ndarray | None]:
+        """Status ("optimal", "limit", "infeasible", "error"), lower bound, values.
+
+        A warm start that ends in a numerical failure is retried once from scratch.
+        """
+        import highspy
+
+        if self.cbc:
+            return self._solve_cbc(time_limit, gap)
+        h = self.h
+        h.setOptionValue("time_limit", math.inf if time_limit is None else max(time_limit, 0.01))
+        h.setOptionValue("mip_rel_gap", gap)
+        if start is not None and self.is_mip:
+            sol = highspy.HighsSolution()
+            sol.col_value = start.tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+        k = highspy.HighsModelStatus
+        settled = (k.kOptimal, k.kInfeasible, k.kUnboundedOrInfeasible, k.kTimeLimit, k.kInterrupt)
+        t0 = time.perf_counter()
+        before = h.getBasis() if not self.is_mip else None
+        _run_interruptibly(h)
+        self.note = f"{h.getInfo().simplex_iteration_count} it {time.perf_counter() - t0:.1f}s"
+        if h.getModelStatus() not in settled and before is not None and before.valid:
+            # a numerical failure on the way from the last basis: the same start again with
+            # a fresh factorisation and scaling (much cheaper than starting cold)
+            h.clearSolver()
+            h.setBasis(before)
+            _run_interruptibly(h)
+            self.note += f", again {h.getInfo().simplex_iteration_count} it"
+        if h.getModelStatus() not in settled:
+            h.clearSolver()
+            _run_interruptibly(h)
+            self.note += f", cold {h.getInfo().simplex_iteration_count} it"
+        status = h.getModelStatus()
+        info = h.getInfo()
+        has_values = info.primal_solution_status == 2 or status == k.kOptimal
+        values = np.asarray(h.getSolution().col_value, dtype=float) if has_values else None
+        if status == k.kOptimal:
+            bound = info.mip_dual_bound if self.is_mip else info.objective_function_value
+            return "optimal", float(bound), values
+        if status in (k.kInfeasible, k.kUnboundedOrInfeasible):
+            return "infeasible", -math.inf, None
+        if status in (k.kTimeLimit, k.kInterrupt):
+            bound = info.mip_dual_bound if self.is_mip else -math.inf
+            return "limit", float(bound), values
+        self.message = h.modelStatusToString(status)
+        return "error", -math.inf, values
+
+    def _solve_cbc(
+        self, time_limit: float | None, gap: float
+    ) -> tuple[str, float, np.ndarray | None]:
+        """The master with its cuts solved by CBC (`--solver cbc`): the recorded matrix
+        plus the cut rows, written as MPS by HiGHS."""
+        from optimizer.solve.cbc import solve_cbc
+
+        form = self.form
+        n = len(self.rows)
+        lengths = np.array([len(c) for c, _, _ in self.rows], dtype=np.int64)
+        low, up = form.col_lower.copy(), form.col_upper.copy()
+        if self.fixed is not None:
+            low[self.integer] = up[self.integer] = self.fixed
+        full = dataclasses.replace(
+            form,
+            col_lower=low,
+            col_upper=up,
+            integer=form.integer & (not self.relaxed),
+            row_lower=np.concatenate([form.row_lower, [lo for _, _, lo in self.rows]]),
+            row_upper=np.concatenate([form.row_upper, np.full(n, math.inf)]),
+            start=np.concatenate([form.start, form.start[-1] + np.cumsum(lengths)]),
+            index=np.concatenate([form.index, *[c for c, _, _ in self.rows]]).astype(np.int32),
+            value=np.concatenate([form.value, *[v for _, v, _ in self.rows]]),
+        )
+        options = SolverOptions(solver="cbc", time_limit=time_limit, mip_gap=gap)
+        result = solve_cbc(self.master.built, full, options)
+        if result.status is Status.INFEASIBLE:
+            return "infeasible", -math.inf, None
+        if not result.status.has_plan or result.values is None or result.objective is None:
+            self.message = f"{result.solver}: {result.status.value} {result.message}"
+            return ("limit" if result.status is Status.NO_SOLUTION else "error"), -math.inf, None
+        obj = float(result.objective)
+        if full.integer.any():  # CBC's objective is within its gap of its bound
+            proven = result.gap if result.gap is not None else gap
+            bound = obj - max(proven, 0.0) * max(1.0, abs(obj))
+        else:
+            bound = obj
+        status = "optimal" if result.status is Status.OPTIMAL else "limit"
+        return status, bound, result.values

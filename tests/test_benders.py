@@ -1,0 +1,234 @@
+"""The scenario decomposition (L-shaped / Benders, optimizer/app/benders.py) is exact.
+
+Decomposed = monolithic on every model class: two-stage LPs, CVaR, MILPs (min
+order, fixed costs, min suppliers, stock-before-shortage binaries),
+reservations and calls, delays, sampled risks; on HiGHS and on CBC (CBC solves
+the master, HiGHS the subproblems); with the subproblems in this process, in
+worker processes and on a Dask cluster; and the hand-worked cases of
+tests/cases give their worked-out optimum through it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from benchmarks.generate import generate
+from optimizer.app.benders import solve_benders
+from optimizer.app.benders_parts import worth_benders
+from optimizer.app.benders_pool import DaskActors, InProcess, LocalProcesses
+from optimizer.app.pipeline import PolicyInfeasible, run_scenario
+from optimizer.cli import app
+from optimizer.common.errors import InternalError
+from optimizer.io.load import load_scenario
+from optimizer.model.benders_blocks import chunk_specs, material_blocks
+from optimizer.model.parameters import build_parameters
+from optimizer.results.check import check_plan
+from optimizer.schema.scenario import Scenario
+from optimizer.solve.benders_highs import RecourseChunk
+from optimizer.solve.status import SolverOptions
+from tests.conftest import CASES
+
+CASES_GENERATED = {
+    "two-stage": {"materials": 4, "suppliers": 10, "periods": 6, "events": 5, "seed": 11},
+    "sampled": {
+        "materials": 4,
+        "suppliers": 10,
+        "periods": 6,
+        "events": 9,
+        "samples": 24,
+        "seed": 12,
+    },
+    "milp": {"materials": 3, "suppliers": 8, "periods": 5, "events": 3, "seed": 13, "milp": True},
+    "cvar": {"materials": 3, "suppliers": 8, "periods": 5, "events": 4, "seed": 14, "cvar": True},
+    "cvar-milp": {
+        "materials": 3,
+        "suppliers": 8,
+        "periods": 5,
+        "events": 3,
+        "seed": 15,
+        "cvar": True,
+        "milp": True,
+    },
+}
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(b))
+
+
+@pytest.mark.parametrize("name", sorted(CASES_GENERATED))
+def test_benders_equals_monolithic(name: str, solver: str) -> None:
+    if solver == "cbc" and name == "sampled":
+        pytest.skip("CBC adds nothing on the sampled LP that the LP cases miss (test time)")
+    sc = Scenario.model_validate(generate(**CASES_GENERATED[name]))
+    options = SolverOptions(solver=solver)
+    whole = run_scenario(sc, options, decompose="off")
+    split = run_scenario(sc, options, decompose="benders")
+    assert split.check.ok and whole.check.ok
+    assert split.plan.status == "optimal"
+    assert _same(split.plan.objective, whole.plan.objective)
+    info = split.model_size["benders"]
+    assert info["proven"] and info["gap"] <= info["target_gap"] * (1 + 1e-6) + 1e-12
+    assert "proven optimal" in split.solve.message
+
+
+def _v2_scenarios(count: int, seed0: int = 0) -> list[dict]:
+    """Random version-2 scenarios (tests/scenario_factory.py) with several outcomes."""
+    from tests.test_differential import factory
+
+    out = []
+    seed = seed0
+    while len(out) < count:
+        data = factory.build_scenario(factory.RandomPicker(random.Random(seed)))
+        seed += 1
+        try:
+            sc = Scenario.model_validate(data)
+        except Exception:
+            continue
+        if len(build_parameters(sc).outcomes) > 1:
+            out.append(data)
+    return out
+
+
+V2 = _v2_scenarios(10)
+
+
+@pytest.mark.parametrize("index", range(len(V2)))
+def test_benders_on_random_v2_scenarios(index: int) -> None:
+    # delays past the horizon, qualification, reservations and calls, exposure caps,
+    # dated effects, days of cover, end stock, min order, fixed cost, min suppliers, CVaR
+    sc = Scenario.model_validate(V2[index])
+    options = SolverOptions(solver="highs", mip_gap=1e-9)
+    try:
+        whole = run_scenario(sc, options, decompose="off")
+    except PolicyInfeasible:
+        with pytest.raises(PolicyInfeasible):
+            run_scenario(sc, options, decompose="benders")
+        return
+    split = run_scenario(sc, options, decompose="benders")
+    assert split.check.ok
+    assert _same(split.plan.objective, whole.plan.objective), (V2[index], split.solve.message)
+
+
+@pytest.mark.parametrize("index", [0, 3, 7, 9])
+def test_benders_on_random_v2_scenarios_cbc(index: int) -> None:
+    sc = Scenario.model_validate(V2[index])
+    options = SolverOptions(solver="cbc", mip_gap=1e-9)
+    try:
+        whole = run_scenario(sc, SolverOptions(solver="highs", mip_gap=1e-9), decompose="off")
+    except PolicyInfeasible:
+        return
+    split = run_scenario(sc, options, decompose="benders")
+    assert split.check.ok
+    assert _same(split.plan.objective, whole.plan.objective)
+
+
+EXPECTED = yaml.safe_load((CASES / "expected.yaml").read_text())
+SEVERAL = sorted(
+    name
+    for name, e in EXPECTED.items()
+    if e["status"] != "infeasible"
+    and len(build_parameters(load_scenario(CASES / f"{name}.yaml").scenario).outcomes) > 1
+)
+
+
+@pytest.mark.parametrize("name", SEVERAL)
+def test_hand_worked_cases_through_benders(name: str, solver: str) -> None:
+    # reservations (pays / not worth), delays (one period, past the horizon), dated
+    # effects, reach, stock first through a licence gap, CVaR, sampled risks, ...
+    scenario = load_scenario(CASES / f"{name}.yaml").scenario
+    run = run_scenario(scenario, SolverOptions(solver=solver), decompose="benders")
+    assert run.plan.status == "optimal"
+    assert run.plan.objective == pytest.approx(EXPECTED[name]["objective"], rel=1e-7, abs=1e-6)
+    assert check_plan(run.plan).ok
+    assert "benders" in run.model_size
+
+
+def test_subgradients_are_the_slopes_of_the_recourse() -> None:
+    # the reduced cost of a fixed x column is d phi / d x: compare with finite differences
+    sc = Scenario.model_validate(generate(**CASES_GENERATED["two-stage"]))
+    p = build_parameters(sc)
+    mats = material_blocks(p)
+    spec = chunk_specs(mats, 1)[0]
+    chunk = RecourseChunk(spec)
+    mb = mats[spec.material]
+    rng = np.random.default_rng(0)
+    x = mb.params.capacity * rng.uniform(0.0, 0.9, mb.params.capacity.shape)
+    r = np.zeros_like(x)
+    at = chunk.solve(x, r)
+    ok = mb.params.deliverable()
+    cells = list(zip(*np.nonzero(ok), strict=True))
+    for k in rng.choice(len(cells), size=min(8, len(cells)), replace=False):
+        o, t = cells[int(k)]
+        step = 1e-3 * max(1.0, mb.params.capacity[o, t])
+        moved = x.copy()
+        moved[o, t] += step
+        slope = (chunk.solve(moved, r).value - at.value) / step
+        j = int(np.flatnonzero(np.flatnonzero(ok.ravel()) == o * x.shape[1] + t)[0])
+        # a kink may sit inside the step: the subgradient then lies between the slopes
+        back = x.copy()
+        back[o, t] -= step
+        left = (at.value - chunk.solve(back, r).value) / step
+        low, high = np.minimum(left, slope), np.maximum(left, slope)
+        tol = 1e-6 * np.maximum(1.0, np.abs(at.gx[:, j]))
+        assert np.all(at.gx[:, j] >= low - tol) and np.all(at.gx[:, j] <= high + tol)
+
+
+def test_worker_processes_give_the_same_plan() -> None:
+    sc = Scenario.model_validate(generate(**CASES_GENERATED["cvar"]))
+    p = build_parameters(sc)
+    one = solve_benders(p, SolverOptions(), InProcess())
+    two = solve_benders(p, SolverOptions(), LocalProcesses(2))
+    assert _same(two.objective, one.objective)
+    assert two.workers == 2 and two.bounds.rounds == one.bounds.rounds
+
+
+def test_dask_actors_give_the_same_plan() -> None:
+    distributed = pytest.importorskip("distributed")
+    sc = Scenario.model_validate(generate(**CASES_GENERATED["cvar"]))
+    p = build_parameters(sc)
+    one = solve_benders(p, SolverOptions(), InProcess())
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        on_dask = solve_benders(p, SolverOptions(), DaskActors(cluster.scheduler_address))
+    assert _same(on_dask.objective, one.objective)
+    assert on_dask.workers == 2
+
+
+def test_auto_picks_benders_for_large_parts_only() -> None:
+    small = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["cvar"])))
+    assert not worth_benders(small)
+    big = generate(10, 30, 12, 10, None, seed=1, cvar=True)
+    assert worth_benders(build_parameters(Scenario.model_validate(big)))
+
+
+def test_a_failing_worker_is_an_internal_error() -> None:
+    pool = LocalProcesses(2)
+    with pytest.raises(InternalError):
+        pool.start([["not a chunk spec"], ["nor this"]])  # type: ignore[list-item]
+    pool.close()
+
+
+def test_cli_decompose_choices(tmp_path) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(generate(**CASES_GENERATED["cvar"]), sort_keys=False))
+    runner = CliRunner()
+    docs = {}
+    for how in ("benders", "on", "off"):
+        res = runner.invoke(app, ["run", str(path), "--json", "--decompose", how])
+        assert res.exit_code == 0, res.output
+        docs[how] = json.loads(res.stdout)
+    assert docs["benders"]["model"]["benders"]["proven"]
+    assert "benders" not in docs["off"]["model"]
+    for how in ("on", "off"):
+        assert _same(docs["benders"]["objective"], docs[how]["objective"])
+    bad = runner.invoke(app, ["run", str(path), "--decompose", "scenarios"])
+    assert bad.exit_code == 2
+    assert "benders" in bad.output
