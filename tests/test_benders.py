@@ -16,14 +16,12 @@ import random
 import numpy as np
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from benchmarks.generate import generate
 from optimizer.app.benders import solve_benders
 from optimizer.app.benders_parts import worth_benders
 from optimizer.app.benders_pool import DaskActors, InProcess, LocalProcesses
 from optimizer.app.pipeline import PolicyInfeasible, run_scenario
-from optimizer.cli import app
 from optimizer.common.errors import InternalError
 from optimizer.io.load import load_scenario
 from optimizer.model.benders_blocks import chunk_specs, material_blocks
@@ -32,7 +30,7 @@ from optimizer.results.check import check_plan
 from optimizer.schema.scenario import Scenario
 from optimizer.solve.benders_highs import RecourseChunk
 from optimizer.solve.status import SolverOptions
-from tests.conftest import CASES
+from tests.conftest import CASES, run_cli
 
 CASES_GENERATED = {
     "two-stage": {"materials": 4, "suppliers": 10, "periods": 6, "events": 5, "seed": 11},
@@ -219,16 +217,15 @@ def test_a_failing_worker_is_an_internal_error() -> None:
 def test_cli_decompose_choices(tmp_path) -> None:
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump(generate(**CASES_GENERATED["cvar"]), sort_keys=False))
-    runner = CliRunner()
     docs = {}
     for how in ("benders", "on", "off"):
-        res = runner.invoke(app, ["run", str(path), "--json", "--decompose", how])
+        res = run_cli(["run", str(path), "--json", "--decompose", how])
         assert res.exit_code == 0, res.output
         docs[how] = json.loads(res.stdout)
     assert docs["benders"]["model"]["benders"]["proven"]
     assert "benders" not in docs["off"]["model"]
     for how in ("on", "off"):
         assert _same(docs["benders"]["objective"], docs[how]["objective"])
-    bad = runner.invoke(app, ["run", str(path), "--decompose", "scenarios"])
+    bad = run_cli(["run", str(path), "--decompose", "scenarios"])
     assert bad.exit_code == 2
     assert "benders" in bad.output

@@ -13,12 +13,10 @@ import json
 import numpy as np
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from benchmarks.generate import generate
 from optimizer.app.evaluate import evaluate_plan, evaluation_outcomes, scenario_costs
 from optimizer.app.pipeline import run_scenario
-from optimizer.cli import app
 from optimizer.io.load import load_scenario
 from optimizer.model.parameters import build_parameters
 from optimizer.results.plan import PLAN_KEYS
@@ -26,7 +24,7 @@ from optimizer.results.risk import cvar_of
 from optimizer.schema.scenario import Scenario
 from optimizer.schema.summary import RunSummary
 from optimizer.solve.status import SolverOptions
-from tests.conftest import CASES
+from tests.conftest import CASES, run_cli
 
 SMALL = {"materials": 3, "suppliers": 8, "periods": 5, "events": 5, "samples": 6, "seed": 21}
 
@@ -108,9 +106,7 @@ def test_cli_evaluate_writes_summary_and_report(tmp_path) -> None:
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump(generate(**SMALL, cvar=True), sort_keys=False))
     out = tmp_path / "run"
-    res = CliRunner().invoke(
-        app, ["run", str(path), "--out", str(out), "--evaluate", "300", "--seed", "5"]
-    )
+    res = run_cli(["run", str(path), "--out", str(out), "--evaluate", "300", "--seed", "5"])
     assert res.exit_code == 0, res.output
     assert "Out of sample" in res.stdout
     doc = json.loads((out / "summary.json").read_text())
@@ -120,6 +116,4 @@ def test_cli_evaluate_writes_summary_and_report(tmp_path) -> None:
     assert ev["saa"]["replications"] == 5
     html = (out / "report.html").read_text()
     assert 'id="evaluation"' in html and "95% from" in html
-    assert "evaluation" not in json.loads(
-        CliRunner().invoke(app, ["run", str(path), "--json"]).stdout
-    )
+    assert "evaluation" not in json.loads(run_cli(["run", str(path), "--json"]).stdout)
