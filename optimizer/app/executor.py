@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol, TypeVar
 
 from rich.console import Console
@@ -85,6 +85,7 @@ class Processes:
         if self.jobs == 1 or len(items) < 2:
             return Serial().map(fn, items, label)
         ctx = multiprocessing.get_context("spawn")
+        _quiet_resource_tracker()
         workers = min(self.jobs, len(items))
         results: list[Any] = [None] * len(items)
         progress = _progress(len(items), label)
@@ -94,18 +95,24 @@ class Processes:
             initializer=worker_start,
             initargs=(os.getpid(),),
         ) as pool:
-            with _signals_blocked():  # workers start with them blocked: no traceback on Ctrl-C
-                futures: dict[Future[R], int] = {
-                    pool.submit(fn, item): i for i, item in enumerate(items)
-                }
-            if progress is not None:
-                progress.start()
-                task = progress.add_task(label, total=len(items))
+            futures: dict[Future[R], int] = {}
             try:
-                for fut in as_completed(futures):
-                    results[futures[fut]] = fut.result()
-                    if progress is not None:
-                        progress.advance(task)
+                with _signals_blocked():  # workers start with them blocked: no traceback on Ctrl-C
+                    for i, item in enumerate(items):
+                        futures[pool.submit(fn, item)] = i
+                if progress is not None:
+                    progress.start()
+                    task = progress.add_task(label, total=len(items))
+                pending = set(futures)
+                while pending:
+                    # Wake up now and then: a signal the kernel hands to another thread (one
+                    # of a native library's) is run by Python in this thread only when it
+                    # runs, and an endless wait would never see it.
+                    done, pending = wait(pending, timeout=WAKE_SECONDS, return_when=FIRST_COMPLETED)
+                    for fut in sorted(done, key=futures.__getitem__):
+                        results[futures[fut]] = fut.result()
+                        if progress is not None:
+                            progress.advance(task)
             except BaseException:
                 for fut in futures:
                     fut.cancel()
@@ -117,6 +124,7 @@ class Processes:
         return results
 
 WATCHDOG_SECONDS = 0.1  # how often a worker looks whether its parent is still there
+WAKE_SECONDS = 0.1  # how often the parent wakes while waiting for its workers
 
 _STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -134,6 +142,27 @@ def _signals_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (once) with its stderr on /dev/null.
+
+    It runs in our process group and prints a KeyError traceback when workers
+    killed on Ctrl-C or `kill -9` leave its bookkeeping behind; the user gets
+    one line from us instead. It still removes what the workers leave.
+    """
+    from multiprocessing import resource_tracker
+
+    if getattr(resource_tracker._resource_tracker, "_fd", None) is not None:
+        return  # already running
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def worker_start(parent: int) -> None:

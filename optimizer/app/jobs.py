@@ -15,6 +15,7 @@ from pathlib import Path
 
 from optimizer.app.executor import Executor, Serial, make_executor
 from optimizer.app.pipeline import PolicyInfeasible, RunResult, run_scenario
+from optimizer.app.signals import signal_within
 from optimizer.app.versions import versions
 from optimizer.common.errors import (
     InfeasiblePolicy,
@@ -147,6 +148,9 @@ def run_job(job: Job) -> JobResult:
         message = locate_conflicts(loaded, exc, job.options) if loaded is not None else str(exc)
         return JobResult(job.path, InfeasiblePolicy.exit_code, message)
     except Exception as exc:  # invalid file, no plan in time, a bug: keep the batch going
+        signal = signal_within(exc)
+        if signal is not None:  # a Ctrl-C that reached us wrapped: it stops the batch
+            raise signal from None
         return JobResult(job.path, *failure(exc, job.path))
 
 

@@ -62,7 +62,15 @@ def end_quietly() -> None:
     guard("stopped by {name}")
 
 
-
-
-
-
+def signal_within(exc: BaseException) -> BaseException | None:
+    """The Ctrl-C (or SIGTERM, SIGHUP) behind an error, if it is one: a signal that arrives
+    while a class is created or a module imported reaches us wrapped (RuntimeError:
+    "Error calling __set_name__", ImportError), with the signal as its cause."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (KeyboardInterrupt, Interrupted)):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from optimizer.app.signals import Interrupted, signal_guard
+from optimizer.app.signals import Interrupted, signal_guard, signal_within
 from optimizer.common.errors import UserError, failure
 from optimizer.common.processes import kill_descendants
 from optimizer.common.safe_text import escape
@@ -105,6 +105,9 @@ def handle_errors(func: F) -> F:
         except (KeyboardInterrupt, Interrupted) as exc:
             raise typer.Exit(stopped(exc)) from None
         except Exception as exc:
+            signal = signal_within(exc)
+            if signal is not None:  # e.g. a Ctrl-C during an import, wrapped by Python
+                raise typer.Exit(stopped(signal)) from None
             code, message = failure(exc)
             if not isinstance(exc, UserError):
                 if debug():
@@ -122,7 +125,13 @@ def stopped(exc: BaseException) -> int:
 
     with signal_guard():  # a second Ctrl-C now must not interrupt the clean-up
         reaper.shutdown()  # everything it watched was cleaned while unwinding
-        kill_descendants()
+        # multiprocessing's resource tracker stays: it removes what the killed workers
+        # leave and ends with us; killed, it would be started again at exit and print
+        # KeyError tracebacks about semaphores it never saw
+        from multiprocessing import resource_tracker
+
+        tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
+        kill_descendants(spare=() if tracker is None else (tracker,))
         code = exc.exit_code if isinstance(exc, Interrupted) else 130
         name = str(exc) if isinstance(exc, Interrupted) else "SIGINT"
         err_console.print(

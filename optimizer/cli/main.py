@@ -53,10 +53,30 @@ def _root(
     set_debug(debug)
 
 
+SOLVING = frozenset({"run", "compare", "stress", "frontier", "survive"})
+
+
+def _load_solver_libraries(argv: list[str]) -> None:
+    """Import PuLP (and, through it, highspy) now, for a command that solves.
+
+    PuLP imports highspy inside `try: ... except:`, a bare except: a Ctrl-C
+    that arrived during that import, once turned into an exception, was
+    swallowed there and the run went on as if nothing had happened (seen: a
+    `--jobs 2` run that ignored its SIGINT). Here `optimizer.entry`'s guard is
+    still in place, so a signal ends the process at once with one line.
+    """
+    command = next((a for a in argv[1:] if not a.startswith("-")), None)
+    if command in SOLVING:
+        import importlib
+
+        importlib.import_module("pulp")
+
+
 def main() -> None:
     """Entry point of the `sourcing` console script (after `optimizer.entry`'s early guard)."""
     from optimizer.cli import analyses, files, running  # noqa: F401  (they add the commands)
 
+    _load_solver_libraries(sys.argv)
     install_signal_handlers()
     setup_logging()
     try:
