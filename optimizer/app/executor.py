@@ -97,22 +97,24 @@ class Processes:
         ) as pool:
             futures: dict[Future[R], int] = {}
             try:
-                with _signals_blocked():  # workers start with them blocked: no traceback on Ctrl-C
-                    for i, item in enumerate(items):
-                        futures[pool.submit(fn, item)] = i
-                if progress is not None:
-                    progress.start()
-                    task = progress.add_task(label, total=len(items))
-                pending = set(futures)
-                while pending:
-                    # Wake up now and then: a signal the kernel hands to another thread (one
-                    # of a native library's) is run by Python in this thread only when it
-                    # runs, and an endless wait would never see it.
-                    done, pending = wait(pending, timeout=WAKE_SECONDS, return_when=FIRST_COMPLETED)
-                    for fut in sorted(done, key=futures.__getitem__):
-                        results[futures[fut]] = fut.result()
-                        if progress is not None:
-                            progress.advance(task)
+                with _signals_noted() as noted:
+                    with _signals_blocked():  # workers start with them blocked (no traceback)
+                        for i, item in enumerate(items):
+                            futures[pool.submit(fn, item)] = i
+                    if progress is not None:
+                        progress.start()
+                        task = progress.add_task(label, total=len(items))
+                    pending = set(futures)
+                    while pending:
+                        _raise_noted(noted)
+                        done, pending = wait(
+                            pending, timeout=WAKE_SECONDS, return_when=FIRST_COMPLETED
+                        )
+                        for fut in sorted(done, key=futures.__getitem__):
+                            results[futures[fut]] = fut.result()
+                            if progress is not None:
+                                progress.advance(task)
+                    _raise_noted(noted)
             except BaseException:
                 for fut in futures:
                     fut.cancel()
@@ -124,7 +126,7 @@ class Processes:
         return results
 
 WATCHDOG_SECONDS = 0.1  # how often a worker looks whether its parent is still there
-WAKE_SECONDS = 0.1  # how often the parent wakes while waiting for its workers
+WAKE_SECONDS = 0.05  # how often the parent looks for a signal while its workers run
 
 _STOPPING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -142,6 +144,35 @@ def _signals_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def _signals_noted() -> Iterator[list[int]]:
+    """While workers run: SIGINT, SIGTERM and SIGHUP are only noted, and raised as
+    `Interrupted` by the waiting loop (`_raise_noted`), between two waits.
+
+    Raised where it lands, a signal can stop the pool's own locking halfway
+    (inside `threading.Condition.__exit__`): the lock stays taken, the pool's
+    thread waits for it for good, and the run never stops. The loop wakes every
+    `WAKE_SECONDS`: the kernel may hand the signal to another thread (one of a
+    native library's), and Python runs the handler only here.
+    """
+    noted: list[int] = []
+    previous = {sig: signal.getsignal(sig) for sig in _STOPPING}
+    for sig in _STOPPING:
+        signal.signal(sig, lambda signum, _frame: noted.append(signum))
+    try:
+        yield noted
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _raise_noted(noted: list[int]) -> None:
+    if noted:
+        from optimizer.app.signals import Interrupted
+
+        raise Interrupted(noted[0])
 
 
 def _quiet_resource_tracker() -> None:

@@ -54,22 +54,36 @@ def _root(
 
 
 SOLVING = frozenset({"run", "compare", "stress", "frontier", "survive"})
+SOLVING_MODULES = (
+    "pulp",
+    "concurrent.futures.process",
+    "multiprocessing.synchronize",
+    "multiprocessing.queues",
+    "optimizer.app.jobs",
+    "optimizer.app.executor",
+    "optimizer.app.runner",
+    "optimizer.reports.folder",
+    "optimizer.reports.console",
+)
 
 
 def _load_solver_libraries(argv: list[str]) -> None:
-    """Import PuLP (and, through it, highspy) now, for a command that solves.
+    """Import PuLP (and, through it, highspy) and the solving path now, for a command that
+    solves.
 
     PuLP imports highspy inside `try: ... except:`, a bare except: a Ctrl-C
     that arrived during that import, once turned into an exception, was
     swallowed there and the run went on as if nothing had happened (seen: a
     `--jobs 2` run that ignored its SIGINT). Here `optimizer.entry`'s guard is
-    still in place, so a signal ends the process at once with one line.
+    still in place, so a signal ends the process at once with one line; other
+    imports, like class creation, may wrap a signal in another error too.
     """
     command = next((a for a in argv[1:] if not a.startswith("-")), None)
     if command in SOLVING:
         import importlib
 
-        importlib.import_module("pulp")
+        for name in SOLVING_MODULES:  # what the command would import anyway, and sooner
+            importlib.import_module(name)
 
 
 def main() -> None:
