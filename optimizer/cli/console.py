@@ -119,19 +119,28 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def forget_resource_tracker() -> None:
+    """multiprocessing's resource tracker was killed with the rest: from now on nothing is
+    reported to it. Semaphores still unlink themselves when collected; reporting that
+    would start a new tracker, which prints KeyError tracebacks about semaphores it never
+    saw (and a warning that the old one died)."""
+    from multiprocessing import resource_tracker
+
+    def nothing(*_args: object) -> None:
+        return None
+
+    for name in ("register", "unregister"):
+        setattr(resource_tracker, name, nothing)
+
+
 def stopped(exc: BaseException) -> int:
     """Stop everything we started after SIGINT, SIGTERM or SIGHUP; one line; the exit code."""
     from optimizer.common import reaper
 
     with signal_guard():  # a second Ctrl-C now must not interrupt the clean-up
         reaper.shutdown()  # everything it watched was cleaned while unwinding
-        # multiprocessing's resource tracker stays: it removes what the killed workers
-        # leave and ends with us; killed, it would be started again at exit and print
-        # KeyError tracebacks about semaphores it never saw
-        from multiprocessing import resource_tracker
-
-        tracker = getattr(resource_tracker._resource_tracker, "_pid", None)
-        kill_descendants(spare=() if tracker is None else (tracker,))
+        kill_descendants()
+        forget_resource_tracker()
         code = exc.exit_code if isinstance(exc, Interrupted) else 130
         name = str(exc) if isinstance(exc, Interrupted) else "SIGINT"
         err_console.print(

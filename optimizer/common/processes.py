@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Collection
 
 import psutil
 
@@ -34,30 +33,20 @@ def descendants(pid: int | None = None) -> list[int]:
     return [c.pid for c in children]
 
 
-def kill_descendants(spare: Collection[int] = ()) -> None:
-    """SIGKILL every process below this one but `spare` (the tree is read first, then
-    killed).
+def kill_descendants() -> None:
+    """SIGKILL every process below this one (the tree is read first, then killed).
 
-    Our own children among them are then reaped, so that none stays behind as a
-    zombie (an init that does not reap would keep it for good).
+    Our own children are then reaped, so that none stays behind as a zombie
+    (an init that does not reap would keep it for good).
     """
-    try:
-        mine = {c.pid for c in psutil.Process().children()}
-    except psutil.Error:
-        mine = set()
-    victims = [pid for pid in descendants() if pid not in spare]
-    for pid in victims:
+    for pid in descendants():
         with contextlib.suppress(psutil.Error):
             psutil.Process(pid).kill()
-    left = mine.intersection(victims)
     deadline = time.monotonic() + 2.0
-    while left and time.monotonic() < deadline:
-        for pid in list(left):
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:  # not ours, or reaped already
-                done = pid
-            if done:
-                left.discard(pid)
-        if left:
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # no children left
+            return
+        if pid == 0:
             time.sleep(0.01)
