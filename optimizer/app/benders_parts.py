@@ -18,7 +18,7 @@ from optimizer.app.benders import BendersAnswer, solve_benders
 from optimizer.app.benders_pool import pool_for
 from optimizer.app.checked_solve import RunResult, finish, raise_for
 from optimizer.app.executor import Executor
-from optimizer.app.parts import _kind, solve_part
+from optimizer.app.parts import _kind, combine_results, solve_part
 from optimizer.common.errors import InternalError
 from optimizer.model.decompose import Part, assemble
 from optimizer.model.parameters import Parameters
@@ -115,20 +115,7 @@ def run_parts_benders(
                 )
             )
     solution = assemble(params, parts, solutions)
-    status = (
-        Status.FEASIBLE if any(r.status is Status.FEASIBLE for r in results) else Status.OPTIMAL
-    )
-    gaps = [r.gap for r in results if r.gap is not None]
-    combined = SolveResult(
-        status,
-        results[0].solver,
-        objective=float(sum(r.objective or 0.0 for r in results)),
-        gap=max(gaps) if gaps else None,
-        seconds=sum(r.seconds for r in results),
-        handoff_seconds=sum(r.handoff_seconds for r in results),
-        extract_seconds=sum(r.extract_seconds for r in results),
-        message="; ".join(sorted({r.message for r in results})),
-    )
+    combined = combine_results(results, "; ".join(sorted({r.message for r in results})))
     build = sum(a.build_seconds for a in answers.values())
     build += sum(
         b.seconds.get("master_build", 0.0) + b.seconds.get("subproblem_build", 0.0)

@@ -95,20 +95,8 @@ def run_parts(
     ]
     solution = assemble(params, parts, solutions)
     results = [a.result for a in answers]
-    status = (
-        Status.FEASIBLE if any(r.status is Status.FEASIBLE for r in results) else Status.OPTIMAL
-    )
-    gaps = [r.gap for r in results if r.gap is not None]
-    combined = SolveResult(
-        status,
-        results[0].solver,
-        objective=float(sum(r.objective or 0.0 for r in results)),
-        gap=max(gaps) if gaps else None,
-        seconds=sum(r.seconds for r in results),
-        handoff_seconds=sum(r.handoff_seconds for r in results),
-        extract_seconds=sum(r.extract_seconds for r in results),
-        message=f"{len(parts)} parts: " + ", ".join(sorted({r.message for r in results})),
-    )
+    messages = ", ".join(sorted({r.message for r in results}))
+    combined = combine_results(results, f"{len(parts)} parts: {messages}")
     timings.update(
         build=sum(a.build_seconds for a in answers),
         handoff=combined.handoff_seconds,
@@ -146,3 +134,21 @@ def _kind(answers: list[PartAnswer]) -> str:
             return kind
     return "lp"
 
+
+def combine_results(results: list[SolveResult], message: str) -> SolveResult:
+    """One result for a model solved in independent parts: objectives, times and
+    (largest) gaps add up; feasible if any part is only feasible."""
+    status = (
+        Status.FEASIBLE if any(r.status is Status.FEASIBLE for r in results) else Status.OPTIMAL
+    )
+    gaps = [r.gap for r in results if r.gap is not None]
+    return SolveResult(
+        status,
+        results[0].solver,
+        objective=float(sum(r.objective or 0.0 for r in results)),
+        gap=max(gaps) if gaps else None,
+        seconds=sum(r.seconds for r in results),
+        handoff_seconds=sum(r.handoff_seconds for r in results),
+        extract_seconds=sum(r.extract_seconds for r in results),
+        message=message,
+    )
