@@ -10,16 +10,22 @@ product uses, and times each phase. What this measures is the cost of the PuLP m
 layer: `build_model` + `matrix_form` (or the matrix `build_model` now records) against
 `direct_form`, on the identical LP (benchmarks/test_direct.py checks it array for array).
 
-Layout of the model (see optimizer/model.py, which fixes it):
+Layout of the model (DESIGN §4, version 2; optimizer/model/build.py fixes the order):
 
-- columns: x (deliverable (o, t), row-major); per scenario w: inv, short[, below] per
-  (material, period), then y per (o, t) (not in w0, only where `a * capacity > 0`); the
-  share totals `tot` when a cap needs them; z (min order), u (fixed cost); horizon totals
-  for min suppliers when not made yet; v per offer of each material with demand; eta and
-  cv[w] with CVaR;
-- rows: per scenario w: spot capacity, balance, safety stock; then the totals' definitions,
-  supplier share, country share, average risk, min order (lo, up per z), fixed cost,
-  [horizon totals], min suppliers (share rows, then the count row, per material), CVaR.
+- columns: x (deliverable (o, t), row-major); r where the offer takes reservations; per
+  scenario w: inv, short per (material, period), then per (o, t) y and the call o (not in
+  w0, only where `a * capacity > 0`); in w0 below per period with a safety stock and
+  endshort per material; q per stock-before-shortage pair; the share totals `tot` when a
+  cap needs them; z (min order), u (fixed cost); horizon totals for min suppliers when
+  not made yet; v per offer of each material with demand; eta and cv[w] with CVaR;
+- rows: `x + r <= capacity`; per scenario w: spot capacity, calls, balance; the targets
+  in w0 (safety stock, end stock), stock before shortage (two per pair); then the
+  totals' definitions, supplier share, country share, country exposure, average risk,
+  min order (lo, up per z), fixed cost, [horizon totals], min suppliers (share rows, then
+  the count row, per material), CVaR.
+
+Held shipments (`delay_days` effects) are not built here (NotImplementedError): the
+generated benchmark cases have none.
 
 Rows are collected as dense blocks (one row per line, its non-zeros in slot order, zeros
 dropped as the model's row builder drops them) and scattered into CSR once.
@@ -39,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from optimizer.app.checked_solve import COMPLEMENT_GAP
 from optimizer.common.native import quiet_stdout
 from optimizer.model.builder import MatrixForm
 from optimizer.model.parameters import Parameters
@@ -175,77 +182,95 @@ class _Build:
         self.n_w = len(p.outcomes)
         self.ok = p.deliverable()
         self.x = np.full((n_o, n_t), -1, dtype=np.int64)
+        self.r = np.full((n_o, n_t), -1, dtype=np.int64)
         self.totals: dict[str, np.ndarray] = {}
-        self.cost_x = np.zeros(0)
+        self.base = next((w for w, out in enumerate(p.outcomes) if out.is_base), 0)
 
     # --- first stage and scenarios ----------------------------------------------------
 
     def plan(self) -> None:
+        """`x <= capacity` where deliverable; then `r` and `x + r <= capacity` where the
+        offer takes reservations (cost: the fee)."""
         p = self.p
         n_x = int(self.ok.sum())
         self.x[self.ok] = self.cols.add(n_x, 0.0, p.capacity[self.ok])
+        r_ok = self.ok & p.reservable[:, None]
+        n_r = int(r_ok.sum())
+        if n_r == 0:
+            return
+        cap = p.capacity[r_ok]
+        self.r[r_ok] = self.cols.add(n_r, 0.0, cap)
+        self.cols.costs.append((self.r[r_ok], p.reservation_fee[r_ok]))
+        cols = np.stack([self.x[r_ok], self.r[r_ok]], axis=1)
+        self.rows.append(cols, np.ones((n_r, 2)), -INF, cap)
 
     def scenarios(self) -> None:
-        """Columns inv/short/below/y and rows spot/balance/safety stock of every w."""
+        """Per scenario w: columns inv/short (per material and period), then y and calls o
+        (per offer and period); rows spot capacity, calls, balance."""
         p, ok = self.p, self.ok
         n_m, n_t, n_w = self.n_m, self.n_t, self.n_w
+        n_o = ok.shape[0]
         outs = p.outcomes
+        if any(o.delay is not None for o in outs):
+            raise NotImplementedError("held shipments (delay_days) are not in the reference")
+        n_mt = n_m * n_t
         self.avail = np.stack([o.avail for o in outs])  # (W, O, T)
         spot = np.array([o.spot for o in outs], dtype=bool)
         up = self.avail * p.capacity[None]
-        ymask = spot[:, None, None] & ok[None] & (up > 0)
-        self.ymask = ymask
-        ny_w = ymask.sum(axis=(1, 2))
-        ny_before = np.zeros(n_w + 1, dtype=np.int64)
-        np.cumsum(ny_w, out=ny_before[1:])
-        ny = int(ny_before[-1])
-
-        has_below = p.safety_stock > 0
-        per_m = 2 + has_below.astype(np.int64)  # columns per (material, period)
-        m_base = np.zeros(n_m, dtype=np.int64)
-        np.cumsum(per_m[:-1] * n_t, out=m_base[1:])
-        n_mt = int((per_m * n_t).sum())
-
+        ymask = spot[:, None, None] & ok[None] & (self.avail > 0) & (up > 0)
+        omask = ymask & (self.r >= 0)[None]
+        self.ymask, self.omask = ymask, omask
+        width = (ymask.astype(np.int64) + omask).reshape(n_w, -1)  # columns per (o, t)
+        per_w = 2 * n_mt + width.sum(axis=1)
         col0 = self.cols.n
-        w_ar = np.arange(n_w, dtype=np.int64)
-        block = col0 + w_ar * n_mt + ny_before[:-1]  # first column of each scenario
-        mt = m_base[:, None] + np.arange(n_t)[None, :] * per_m[:, None]  # (M, T)
+        block = col0 + np.concatenate([[0], np.cumsum(per_w)[:-1]])  # first column of each w
+        mt = (2 * np.arange(n_mt, dtype=np.int64)).reshape(n_m, n_t)
         self.inv = block[:, None, None] + mt[None]
         self.short = self.inv + 1
-        self.below = np.where(has_below[None, :, None], self.inv + 2, -1)
-        g = np.cumsum(ymask.ravel()).reshape(ymask.shape) - 1
-        self.y = np.where(ymask, col0 + (w_ar[:, None, None] + 1) * n_mt + g, -1)
-        upper = np.full(n_w * n_mt + ny, INF)
-        upper[self.y[ymask] - col0] = up[ymask]  # y <= a * capacity
-        self.cols.add(n_w * n_mt + ny, 0.0, upper)
+        g = (np.cumsum(width, axis=1) - width).reshape(n_w, n_o, n_t)
+        first_y = block[:, None, None] + 2 * n_mt + g
+        self.y = np.where(ymask, first_y, -1)
+        self.o = np.where(omask, first_y + 1, -1)
+        n_cols = int(per_w.sum())
+        upper = np.empty(n_cols)
+        short_up = np.broadcast_to(p.demand[None], self.short.shape)
+        upper[(self.inv - col0).ravel()] = INF
+        upper[(self.short - col0).ravel()] = short_up.ravel()
+        upper[self.y[ymask] - col0] = up[ymask]
+        upper[self.o[omask] - col0] = up[omask]
+        self.cols.add(n_cols, 0.0, upper)
 
-        # rows, per w: spot (ny_w), balance (M*T), safety stock (n_ss*T)
-        ss_m = np.flatnonzero(has_below)
-        per_w = n_m * n_t + ss_m.size * n_t
-        r0 = self.rows.reserve(n_w * per_w + ny)
-        w_of_y, o_of_y, t_of_y = np.nonzero(ymask)
-        spot_ids = r0 + w_of_y * per_w + np.arange(ny, dtype=np.int64)
-        bal0 = r0 + w_ar * per_w + ny_before[1:]  # first balance row of each w
-        a_y = self.avail[w_of_y, o_of_y, t_of_y]
+        # rows, per w: spot (ny_w), calls (no_w), balance (M*T)
+        ny_w = ymask.sum(axis=(1, 2))
+        no_w = omask.sum(axis=(1, 2))
+        rows_w = ny_w + no_w + n_mt
+        r0 = self.rows.reserve(int(rows_w.sum()))
+        row_block = r0 + np.concatenate([[0], np.cumsum(rows_w)[:-1]])
+        w_y, o_y, t_y = np.nonzero(ymask)
+        rank_y = (np.cumsum(ymask.reshape(n_w, -1), axis=1) - 1).reshape(ymask.shape)
+        a_y = self.avail[w_y, o_y, t_y]
         self.rows.add(
-            spot_ids,
-            np.stack([self.x[o_of_y, t_of_y], self.y[w_of_y, o_of_y, t_of_y]], axis=1),
-            np.stack([a_y, np.ones(ny)], axis=1),
+            row_block[w_y] + rank_y[w_y, o_y, t_y],
+            np.stack([self.x[o_y, t_y], self.y[w_y, o_y, t_y], self.o[w_y, o_y, t_y]], axis=1),
+            np.stack([a_y, np.ones(a_y.size), np.where(omask[w_y, o_y, t_y], 1.0, 0.0)], axis=1),
             -INF,
-            a_y * p.capacity[o_of_y, t_of_y],
+            a_y * p.capacity[o_y, t_y],
         )
-        self._balance(bal0)
-        if ss_m.size:
-            ids = bal0[:, None, None] + n_m * n_t + (np.arange(ss_m.size) * n_t)[None, :, None]
-            ids = ids + np.arange(n_t)[None, None, :]
-            cols = np.stack([self.below[:, ss_m], self.inv[:, ss_m]], axis=-1)
-            lower = np.broadcast_to(p.safety_stock[ss_m][None, :, None], ids.shape)
+        if omask.any():
+            w_c, o_c, t_c = np.nonzero(omask)
+            rank_c = (np.cumsum(omask.reshape(n_w, -1), axis=1) - 1).reshape(omask.shape)
             self.rows.add(
-                ids.ravel(), cols.reshape(-1, 2), np.ones((ids.size, 2)), lower.ravel(), INF
+                row_block[w_c] + ny_w[w_c] + rank_c[w_c, o_c, t_c],
+                np.stack([self.o[w_c, o_c, t_c], self.r[o_c, t_c]], axis=1),
+                np.stack([np.ones(w_c.size), -self.avail[w_c, o_c, t_c]], axis=1),
+                -INF,
+                0.0,
             )
+        self._balance(row_block + ny_w + no_w)
 
     def _balance(self, bal0: np.ndarray) -> None:
-        """`inv[t] - inv[t-1] - sum_o (a*x + y) - short = inbound - demand` (+initial at t=1)."""
+        """`inv[t] - inv[t-1] - sum_o (a*x + y + o) - short = inbound - demand`
+        (+initial at t=1)."""
         p = self.p
         n_t, n_w = self.n_t, self.n_w
         rhs = p.inbound - p.demand
@@ -253,7 +278,7 @@ class _Build:
         for mi in range(self.n_m):
             ofs = p.offers_of(mi)
             n = ofs.size
-            k = 3 + 2 * n
+            k = 3 + 3 * n
             cols = np.zeros((n_w, n_t, k), dtype=np.int64)
             vals = np.zeros((n_w, n_t, k))
             cols[:, :, 0] = self.inv[:, mi]
@@ -261,18 +286,51 @@ class _Build:
             cols[:, 1:, 1] = self.inv[:, mi, :-1]
             vals[:, 1:, 1] = -1.0
             xc = self.x[ofs].T  # (T, n)
-            cols[:, :, 2 : 2 + 2 * n : 2] = xc[None]
-            vals[:, :, 2 : 2 + 2 * n : 2] = np.where(
+            cols[:, :, 2 : 2 + 3 * n : 3] = xc[None]
+            vals[:, :, 2 : 2 + 3 * n : 3] = np.where(
                 xc[None] >= 0, -self.avail[:, ofs].transpose(0, 2, 1), 0.0
             )
-            yc = self.y[:, ofs].transpose(0, 2, 1)  # (W, T, n)
-            cols[:, :, 3 : 3 + 2 * n : 2] = yc
-            vals[:, :, 3 : 3 + 2 * n : 2] = np.where(yc >= 0, -1.0, 0.0)
+            for j, arr in ((3, self.y), (4, self.o)):
+                c = arr[:, ofs].transpose(0, 2, 1)  # (W, T, n)
+                cols[:, :, j : j + 3 * n : 3] = c
+                vals[:, :, j : j + 3 * n : 3] = np.where(c >= 0, -1.0, 0.0)
             cols[:, :, -1] = self.short[:, mi]
             vals[:, :, -1] = -1.0
             ids = bal0[:, None] + mi * n_t + np.arange(n_t)[None, :]
             b = np.broadcast_to(rhs[mi][None, :], ids.shape).ravel()
             self.rows.add(ids.ravel(), cols.reshape(-1, k), vals.reshape(-1, k), b, b)
+
+    def targets(self) -> None:
+        """In w0: `below + inv >= ss` per period with a safety stock, `endshort + inv[P] >= E`;
+        costs the penalties."""
+        p = self.p
+        w0 = self.base
+        for mi in range(self.n_m):
+            ts = np.flatnonzero(p.safety_stock[mi] > 0)
+            if ts.size:
+                below = self.cols.add(ts.size)
+                self.cols.costs.append((below, float(p.safety_penalty[mi])))
+                cols = np.stack([below, self.inv[w0, mi, ts]], axis=1)
+                self.rows.append(cols, np.ones((ts.size, 2)), p.safety_stock[mi, ts], INF)
+            if p.end_stock[mi] > 0:
+                end = self.cols.add(1)
+                self.cols.costs.append((end, float(p.end_penalty[mi])))
+                cols = np.array([[end[0], self.inv[w0, mi, -1]]])
+                self.rows.append(cols, np.ones((1, 2)), float(p.end_stock[mi]), INF)
+
+    def stock_before_shortage(self, complement: frozenset[tuple[int, int]]) -> None:
+        """In w0 for the given (material, period) pairs: `short <= demand * q`,
+        `inv + Cap * q <= Cap`, q binary, Cap the stock bound over periods 1..t."""
+        p = self.p
+        w0 = self.base
+        for mi, t in sorted(complement):
+            q = int(self.cols.add(1, 0.0, 1.0, integer=True)[0])
+            offers = p.offers_of(mi)
+            end = t + 1
+            big = float(p.initial[mi] + p.inbound[mi, :end].sum() + p.capacity[offers, :end].sum())
+            cols = np.array([[self.short[w0, mi, t], q], [self.inv[w0, mi, t], q]])
+            vals = np.array([[1.0, -float(p.demand[mi, t])], [1.0, big]])
+            self.rows.append(cols, vals, -INF, np.array([0.0, big]))
 
     # --- policy -----------------------------------------------------------------------
 
@@ -347,19 +405,29 @@ class _Build:
             vals = np.stack([np.ones(o_r.size), -limit[o_r]], axis=1)
             self.rows.append(cols, vals, -INF, 0.0)
 
-    def country_share(self) -> None:
+    def _country_caps(self, caps: dict[str, float], reach: bool) -> None:
+        """One cap per country and material over the offers of suppliers in the country
+        (and, with `reach`, of suppliers its controls reach)."""
         p = self.p
-        caps = p.scenario.policy.max_country_share
         country = np.array(p.country, dtype=object)[p.offer_supplier]
         for code in sorted(caps):
             limit = float(caps[code])
             if limit >= 1.0:
                 continue
+            hit = country == code
+            if reach:
+                hit |= np.array([code in p.controlled_by[s] for s in p.offer_supplier])
             for mi in range(self.n_m):
                 ofs = p.offers_of(mi)
-                ofs = ofs[country[ofs] == code]
+                ofs = ofs[hit[ofs]]
                 if ofs.size:
                     self._cap(mi, ofs, np.ones(ofs.size), limit)
+
+    def country_share(self) -> None:
+        self._country_caps(self.p.scenario.policy.max_country_share, reach=False)
+
+    def country_exposure(self) -> None:
+        self._country_caps(self.p.scenario.policy.max_country_exposure, reach=True)
 
     def average_risk(self) -> None:
         p = self.p
@@ -379,9 +447,9 @@ class _Build:
             return
         o_r, t_r, q = o_r[sel], t_r[sel], q[sel]
         n = o_r.size
-        self.z = self.cols.add(n, 0.0, 1.0, integer=True)
+        z = self.cols.add(n, 0.0, 1.0, integer=True)
         xs = self.x[o_r, t_r]
-        cols = np.stack([xs, self.z, xs, self.z], axis=1).reshape(2 * n, 2)
+        cols = np.stack([xs, z, xs, z], axis=1).reshape(2 * n, 2)
         vals = np.stack([np.ones(n), -q, np.ones(n), -p.capacity[o_r, t_r]], axis=1)
         lower = np.stack([np.zeros(n), np.full(n, -INF)], axis=1).ravel()
         upper = np.stack([np.full(n, INF), np.zeros(n)], axis=1).ravel()
@@ -399,8 +467,11 @@ class _Build:
         u_of[sup] = self.cols.add(sup.size, 0.0, 1.0, integer=True)
         self.cols.costs.append((u_of[sup], p.fixed_cost[sup].astype(float)))
         o_r, t_r = np.nonzero((self.x >= 0) & has_u[p.offer_supplier][:, None])
-        cols = np.stack([self.x[o_r, t_r], u_of[p.offer_supplier[o_r]]], axis=1)
-        vals = np.stack([np.ones(o_r.size), -p.capacity[o_r, t_r]], axis=1)
+        r = self.r[o_r, t_r]
+        cols = np.stack([self.x[o_r, t_r], u_of[p.offer_supplier[o_r]], r], axis=1)
+        vals = np.stack(
+            [np.ones(o_r.size), -p.capacity[o_r, t_r], np.where(r >= 0, 1.0, 0.0)], axis=1
+        )
         self.rows.append(cols, vals, -INF, 0.0)
 
     def min_suppliers(self) -> None:
@@ -436,7 +507,7 @@ class _Build:
         """Expected cost, plus with CVaR eta, cv[w] and `cv[w] + eta - C[w] >= 0`."""
         p = self.p
         objective = p.scenario.objective
-        ok, ymask = self.ok, self.ymask
+        ok, ymask, omask = self.ok, self.ymask, self.omask
         n_w = self.n_w
         cvar = objective.risk_measure == "cvar"
         prob = np.array([o.probability for o in p.outcomes])
@@ -444,43 +515,44 @@ class _Build:
         premium = 1.0 + p.scenario.spot_premium
         gl = np.stack([o.price for o in p.outcomes]) * p.landed  # (W, O, T)
         coef_x = ((gl + delay) * self.avail)[:, ok]  # (W, n_x)
+        coef_o = (p.exercise_landed + delay)[ok]  # (n_x,), the same in every w
         coef_y = gl * premium + delay  # (W, O, T)
+        costs = self.cols.costs
+        if cvar:
+            eta = self.cols.add(1, -INF, INF)
+            costs.append((eta, float(objective.cvar_weight)))
         cost_x = np.zeros(coef_x.shape[1])
         for w in range(n_w):  # the model adds scenario by scenario: same rounding
             cost_x += prob[w] * coef_x[w]
-        costs = self.cols.costs
         costs.append((self.x[ok], cost_x))
+        costs.append((self.o[omask], (prob[:, None] * coef_o[None])[omask[:, ok]]))
         costs.append((self.y[ymask], (prob[:, None, None] * coef_y)[ymask]))
-        n_mt = self.n_m * self.n_t
         parts = [
             (self.inv, np.broadcast_to(p.holding[None, :, None], self.inv.shape)),
             (self.short, np.broadcast_to(p.shortage_cost[None, :, None], self.short.shape)),
         ]
-        ss_m = np.flatnonzero(p.safety_stock > 0)
-        below = self.below[:, ss_m]
-        parts.append((below, np.broadcast_to(p.safety_penalty[None, ss_m, None], below.shape)))
         for cols, coef in parts:
             costs.append((cols.ravel(), (prob[:, None, None] * coef).ravel()))
         if not cvar:
             return
-        eta = self.cols.add(1, -INF, INF)
-        costs.append((eta, float(objective.cvar_weight)))
         cv = self.cols.add(n_w)
         weight = objective.cvar_weight * prob / (1.0 - objective.cvar_alpha)
         costs.append((cv, weight))
+        n_mt = self.n_m * self.n_t
         cols = [
             cv[:, None],
             np.broadcast_to(eta, (n_w, 1)),
             np.broadcast_to(self.x[ok], coef_x.shape),
+            self.o[:, ok],
             self.y[:, ok],
             self.inv.reshape(n_w, n_mt),
             self.short.reshape(n_w, n_mt),
-            below.reshape(n_w, -1),
         ]
         vals = [
             np.ones((n_w, 1)),
             np.ones((n_w, 1)),
             -coef_x,
+            np.where(omask[:, ok], -coef_o[None], 0.0),
             np.where(ymask[:, ok], -coef_y[:, ok], 0.0),
             *(-c.reshape(n_w, -1) for _, c in parts),
         ]
@@ -506,13 +578,19 @@ class _Build:
         )
 
 
-def direct_form(params: Parameters) -> MatrixForm:
-    """The LP (or MILP) of `optimizer.model.build_model(params)` as arrays, built directly."""
+def direct_form(
+    params: Parameters, complement: frozenset[tuple[int, int]] = frozenset()
+) -> MatrixForm:
+    """The model of `optimizer.model.build.build_model(params, complement=...)` as arrays,
+    built directly."""
     b = _Build(params)
     b.plan()
     b.scenarios()
+    b.targets()
+    b.stock_before_shortage(complement)
     b.supplier_share()
     b.country_share()
+    b.country_exposure()
     b.average_risk()
     b.min_order()
     b.fixed_cost()
@@ -553,17 +631,24 @@ def pass_model(h: object, form: MatrixForm) -> None:
         raise RuntimeError(f"HiGHS refused the model: {status}")
 
 
-def solve_direct(params: Parameters, time_limit: float | None = None) -> dict[str, object]:
+def solve_direct(
+    params: Parameters,
+    time_limit: float | None = None,
+    complement: frozenset[tuple[int, int]] = frozenset(),
+) -> dict[str, object]:
     """Build with `direct_form`, hand over with one `passModel`, solve, read the values.
 
     Returns the objective, the status (as the product names it), the seconds of each phase
     (build; handoff = passModel; solve = run; extract = col_value into numpy) and the size
-    (nnz, rows, cols). HiGHS gets the options the product sets (quiet, MIP gap 1e-6).
+    (nnz, rows, cols). HiGHS gets the options the product sets (quiet, MIP gap 1e-6, or
+    1e-9 with stock-before-shortage binaries, as `optimizer.app.checked_solve`).
+    `complement`: the (material, period) pairs of w0 held to stock before shortage with a
+    binary, the set the product's run ended with (it finds them by solving first).
     """
     import highspy
 
     t0 = time.perf_counter()
-    form = direct_form(params)
+    form = direct_form(params, complement)
     t1 = time.perf_counter()
     is_mip = bool(form.integer.any())
     with quiet_stdout(False):
@@ -572,7 +657,7 @@ def solve_direct(params: Parameters, time_limit: float | None = None) -> dict[st
         h.setOptionValue("log_to_console", False)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
-        h.setOptionValue("mip_rel_gap", DEFAULT_MIP_GAP)
+        h.setOptionValue("mip_rel_gap", COMPLEMENT_GAP if complement else DEFAULT_MIP_GAP)
         pass_model(h, form)
         t2 = time.perf_counter()
         h.run()

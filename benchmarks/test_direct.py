@@ -20,11 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from direct import direct_form, pass_model, solve_direct
 from generate import generate
 
+from optimizer.app.checked_solve import solve_stock_first
 from optimizer.app.pipeline import run_scenario
 from optimizer.model.build import build_model
 from optimizer.model.builder import MatrixForm
 from optimizer.model.parameters import Parameters, build_parameters
 from optimizer.schema.scenario import Scenario
+from optimizer.solve.status import SolverOptions
 
 
 def _with(data: dict[str, Any], **policy: Any) -> dict[str, Any]:
@@ -62,6 +64,33 @@ def _edges(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _version2(data: dict[str, Any]) -> dict[str, Any]:
+    """The families version 2 added: reserved capacity (fee, exercise price), export
+    controls that reach beyond a border with an exposure cap, days of cover and end
+    stock targets."""
+    out = copy.deepcopy(data)
+    sups = out["suppliers"]
+    ids = sorted(sups)
+    for sid in ids[::3]:
+        for offer in sups[sid]["offers"].values():
+            offer["reservation_fee"] = 150.0
+    first = sorted(sups[ids[1]]["offers"])[0]
+    sups[ids[1]]["offers"][first]["reservation_fee"] = 90.0
+    sups[ids[1]]["offers"][first]["exercise_price"] = 2.5e5
+    non_cn = [sid for sid in ids if sups[sid]["country"] not in ("CN", "MY")]
+    for sid in non_cn[:2]:
+        sups[sid]["controlled_by"] = ["MY"]
+    out["policy"]["max_country_exposure"] = {"MY": 0.6}
+    for i, mat in enumerate(sorted(out["materials"])):
+        m = out["materials"][mat]
+        m.pop("safety_stock", None)
+        if i % 2:
+            m["safety_stock_days"] = 20.0
+        else:
+            m["end_stock"] = 4.0
+    return out
+
+
 def _params(data: dict[str, Any]) -> Parameters:
     return build_parameters(Scenario.model_validate(data))
 
@@ -86,8 +115,12 @@ CASES = {
     "edges-period": _with(_edges(EVENTS), share_basis="period"),
     "milp": MILP,
     "milp-period": _with(MILP, share_basis="period"),
+    "version2": _version2(EVENTS),
+    "version2-period": _with(_version2(EVENTS), share_basis="period"),
+    "version2-cvar": _version2(CVAR),
+    "version2-milp": _version2(MILP),
 }
-LP_CASES = [k for k in CASES if not k.startswith(("milp", "edges"))]
+LP_CASES = [k for k in CASES if not k.startswith(("milp", "edges", "version2-milp"))]
 
 FIELDS = ("cost", "col_lower", "col_upper", "integer", "row_lower", "row_upper")
 
@@ -105,11 +138,23 @@ def matrix_form(built):  # type: ignore[no-untyped-def]
     return built.solver_form()
 
 
+def _complement(params: Parameters, every: int) -> frozenset[tuple[int, int]]:
+    """Stock-before-shortage pairs of w0 for every `every`-th material (periods with demand)."""
+    return frozenset(
+        (mi, t)
+        for mi in range(0, len(params.materials), every)
+        for t in range(params.periods)
+        if params.demand[mi, t] > 0
+    )
+
+
+@pytest.mark.parametrize("every", [0, 1, 2])
 @pytest.mark.parametrize("case", list(CASES))
-def test_same_matrix_form(case: str) -> None:
+def test_same_matrix_form(case: str, every: int) -> None:
     params = _params(CASES[case])
-    mine = direct_form(params)
-    built = build_model(params)
+    complement = _complement(params, every) if every else frozenset()
+    mine = direct_form(params, complement)
+    built = build_model(params, complement=complement)
     ref = matrix_form(built)
     assert mine.offset == ref.offset
     recorded = getattr(built, "matrix", None)  # what the product now hands to HiGHS
@@ -134,6 +179,9 @@ def test_same_matrix_form(case: str) -> None:
 def test_cases_cover_the_families() -> None:
     """The cases really contain what they are named for (guards the generator)."""
     assert len(_params(BASE).outcomes) == 1
+    v2 = build_model(_params(CASES["version2"]))
+    assert (v2.r >= 0).any() and (v2.o >= 0).any() and (v2.endshort >= 0).any()
+    assert {i.family for i in v2.row_info.values()} >= {"country_exposure"}
     assert len(_params(EVENTS).outcomes) == 16
     assert _params(CASES["disruptions"]).scenario.disruptions
     assert _params(CVAR).scenario.objective.risk_measure == "cvar"
@@ -144,16 +192,20 @@ def test_cases_cover_the_families() -> None:
     assert families == {"supplier_share", "country_share", "average_risk"}
 
 
-@pytest.mark.parametrize("case", [*LP_CASES, "milp", "milp-period"])
+@pytest.mark.parametrize("case", [*LP_CASES, "milp", "milp-period", "version2-milp"])
 def test_same_objective(case: str) -> None:
     data = CASES[case]
     expected = run_scenario(Scenario.model_validate(data), decompose="off").plan.objective
-    got = solve_direct(_params(data))
+    params = _params(data)
+    # the stock-before-shortage binaries the product's run ended with
+    built, _result, _solution, _ = solve_stock_first(params, SolverOptions(), build_model)
+    complement = frozenset(zip(*np.nonzero(built.q >= 0), strict=True))
+    got = solve_direct(params, complement=complement)
     assert got["status"] == "optimal"
     assert got["objective"] == pytest.approx(expected, rel=1e-7)
     for phase in ("build", "handoff", "solve", "extract"):
         assert got[phase] >= 0.0
-    ref = matrix_form(build_model(_params(data)))
+    ref = built.matrix
     assert (got["nnz"], got["rows"], got["cols"]) == (ref.nnz, len(ref.row_lower), len(ref.cost))
 
 
