@@ -229,3 +229,20 @@ def test_cli_decompose_choices(tmp_path) -> None:
     bad = run_cli(["run", str(path), "--decompose", "scenarios"])
     assert bad.exit_code == 2
     assert "benders" in bad.output
+
+
+def test_run_folder_of_a_decomposed_run_reads_back(tmp_path) -> None:
+    """`model.benders` is typed: the folder's summary reads back strictly and the report
+    says how the decomposition ended."""
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(generate(**CASES_GENERATED["cvar"]), sort_keys=False))
+    out = tmp_path / "run"
+    res = run_cli(["run", str(path), "--decompose", "benders", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / "summary.json").read_text())
+    b = doc["model"]["benders"]
+    assert b["proven"] and b["gap"] <= b["target_gap"] and b["rounds"] >= 1
+    assert b["lower_bound"] <= b["objective"] * (1 + 1e-7)
+    res = run_cli(["report", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Scenario decomposition:" in (out / "report.html").read_text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from optimizer.schema.summary import Evaluation, Interval
+from optimizer.schema.summary import Evaluation, Interval, ModelSize
 
 
 def evaluation_rows(ev: Evaluation) -> list[dict[str, Any]]:
@@ -47,13 +47,13 @@ def evaluation_caption(ev: Evaluation, currency: str = "") -> str:
     return text
 
 
-def decomposition_line(model: Any) -> str | None:
+def decomposition_line(model: ModelSize) -> str | None:
     """How the scenario decomposition ended (`model.benders` of summary.json), or None."""
-    b = getattr(model, "benders", None)
-    if not b:
+    b = model.benders
+    if b is None:
         return None
-    proven = "proven optimal" if b["proven"] else "not proven (time limit)"
+    proven = "proven optimal" if b.proven else "not proven (time limit)"
     return (
-        f"Scenario decomposition: {b['rounds']} rounds, {b['subproblems']:,} subproblems; "
-        f"bounds within {b['gap']:.1e} (target {b['target_gap']:.0e}): {proven}"
+        f"Scenario decomposition: {b.rounds} rounds, {b.subproblems:,} subproblems; "
+        f"bounds within {b.gap:.1e} (target {b.target_gap:.0e}): {proven}"
     )

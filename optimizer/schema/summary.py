@@ -128,10 +128,24 @@ class ScenarioSummary(_Model):
     called: Quantity
 
 
+class Decomposition(_Model):
+    """How the scenario decomposition (L-shaped / Benders) ended, over its parts."""
+
+    parts: int = Field(description="Parts (groups of materials) solved by it.")
+    rounds: int = Field(description="Master solves, summed over the parts.")
+    cuts: int = Field(description="Optimality cuts added, summed over the parts.")
+    subproblems: int = Field(description="Recourse blocks (material x distinct scenario).")
+    workers: int = Field(description="Processes or cluster workers that solved the blocks.")
+    lower_bound: Money = Field(description="The masters' bound, summed over the parts.")
+    objective: Money = Field(description="The best plan's objective, summed over the parts.")
+    gap: float = Field(description="Largest relative gap between bound and plan of a part.")
+    target_gap: float = Field(description="The gap at which a part stops (1e-7, or the MIP gap).")
+    proven: bool = Field(description="Every part stopped within its target gap.")
+    stock_first_binaries: int = Field(description="Stock-before-shortage binaries in w0.")
+
+
 class ModelSize(_Model):
     """The model solved (summed over its parts when decomposed)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
 
     kind: str
     variables: int
@@ -140,6 +154,14 @@ class ModelSize(_Model):
     binaries: int
     scenarios: int
     parts: int
+    merged_scenarios: int | None = Field(
+        default=None,
+        description="Scenarios solved after merging identical ones within each part "
+        "(only when decomposed).",
+    )
+    benders: Decomposition | None = Field(
+        default=None, description="Only when a part was solved by the scenario decomposition."
+    )
 
 
 class SolverSummary(_Model):
@@ -261,11 +283,17 @@ class RunSummary(_Model):
         """summary.json as a JSON document: the fields in order, `table_hashes`,
         `evaluation` and `extra` only when the run has them (a summary read back gives
         the keys it was read from)."""
-        absent = {name for name in OPTIONAL_RESULTS if getattr(self, name) is None}
+        absent: dict[str, Any] = {
+            name: True for name in OPTIONAL_RESULTS if getattr(self, name) is None
+        }
+        in_model = {name: True for name in OPTIONAL_SIZES if getattr(self.model, name) is None}
+        if in_model:
+            absent["model"] = in_model
         return self.model_dump(mode="json", exclude=absent)
 
 
 OPTIONAL_RESULTS = ("table_hashes", "evaluation", "extra")  # keys written only when a run has them
+OPTIONAL_SIZES = ("merged_scenarios", "benders")  # in `model`, only when decomposed
 
 
 def fields_of(model: BaseModel) -> list[tuple[str, Any]]:
