@@ -28,7 +28,7 @@ from optimizer.app.benders_plans import (
     start_vector,
 )
 from optimizer.app.benders_pool import Pool
-from optimizer.app.checked_solve import COMPLEMENT_GAP, PolicyInfeasible
+from optimizer.app.checked_solve import COMPLEMENT_GAP, PolicyInfeasible, grow_complement
 from optimizer.common.errors import InternalError, NoSolution
 from optimizer.model.benders_blocks import (
     ChunkSpec,
@@ -129,7 +129,7 @@ def solve_benders(
             if objective_of(repaired) <= before + 1e-9 * max(1.0, abs(before)):
                 solution = repaired
                 break
-            grown = complement | frozenset(broken)
+            grown = grow_complement(p, complement, broken)
             if grown == complement:
                 break
             complement = grown
