@@ -102,8 +102,9 @@ def _cap_rows(
         step = 0.01
         low = high = math.nan
         if ranging is not None and total > 0:
-            low = info.limit - ranging.step({}, {r: -1.0}) / total
-            high = info.limit + ranging.step({}, {r: 1.0}) / total
+            up, down = ranging.steps({}, {r: 1.0})
+            low = info.limit - down / total
+            high = info.limit + up / total
         out.append(
             [
                 info.family,
@@ -145,8 +146,7 @@ def _capacity_range(built: BuiltModel, o: int, t: int, ranging: Ranging) -> tupl
     """Capacity interval over which its marginal value holds (from the optimal basis)."""
     cols, rows = _direction(built, o, t)
     cap = float(built.params.capacity[o, t])
-    up = ranging.step(cols, rows)
-    down = ranging.step({j: -d for j, d in cols.items()}, {i: -d for i, d in rows.items()})
+    up, down = ranging.steps(cols, rows)
     return max(cap - down, 0.0), cap + up
 
 REFINE_RECORDS = 12  # degenerate shadow prices re-measured by re-solving, largest first

@@ -37,38 +37,64 @@ class HighsRanging:
         self._col_value = np.asarray(sol.col_value, dtype=float)
         self._row_value = np.asarray(sol.row_value, dtype=float)
         self._rows = np.repeat(np.arange(len(form.row_lower)), np.diff(form.start))
+        # value and bounds of each basic variable (a column, or a row as -1 - row)
+        basic = self._basic
+        self._is_col = is_col = basic >= 0
+        col = np.where(is_col, basic, 0)
+        row = np.where(is_col, 0, -1 - basic)
+        self._value = np.where(is_col, self._col_value[col], self._row_value[row])
+        self._low = np.where(is_col, form.col_lower[col], form.row_lower[row])
+        self._up = np.where(is_col, form.col_upper[col], form.row_upper[row])
+        self._by_col: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _column_entries(self, cols: np.ndarray) -> np.ndarray:
+        """Positions in the row-wise matrix of the entries of `cols`, in matrix order."""
+        if self._by_col is None:  # the matrix by column, once
+            order = np.argsort(self._form.index, kind="stable")
+            counts = np.bincount(self._form.index, minlength=len(self._form.col_lower))
+            start = np.zeros(counts.size + 1, dtype=np.int64)
+            np.cumsum(counts, out=start[1:])
+            self._by_col = order, start
+        order, start = self._by_col
+        parts = [order[start[j] : start[j + 1]] for j in cols.tolist()]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def step(self, cols: dict[int, float], rows: dict[int, float]) -> float:
         """Largest t >= 0 along the direction (upper bounds of columns and rows); inf when
         nothing ends it."""
+        return self.steps(cols, rows)[0]
+
+    def steps(self, cols: dict[int, float], rows: dict[int, float]) -> tuple[float, float]:
+        """`step` along the direction and along its opposite, from one basis solve (the
+        basic variables move by the same amounts with the opposite sign)."""
         form = self._form
         dx = {j: d for j, d in cols.items() if self._col_status[j] == self._upper}
         rhs = np.zeros(len(form.row_lower))
         if dx:
-            mask = np.isin(form.index, np.fromiter(dx, dtype=np.int64))
-            weights = np.array([dx[int(j)] for j in form.index[mask]])
-            np.add.at(rhs, self._rows[mask], -form.value[mask] * weights)
+            pos = self._column_entries(np.fromiter(dx, dtype=np.int64))
+            weights = np.array([dx[int(j)] for j in form.index[pos]])
+            np.add.at(rhs, self._rows[pos], -form.value[pos] * weights)
         for i, d in rows.items():
             if self._row_status[i] == self._upper:
                 rhs[i] += d
         if not rhs.any():
-            return INF
+            return INF, INF
         _, g = self._h.getBasisSolve(rhs)  # type: ignore[attr-defined]
-        g = np.asarray(g, dtype=float)
-        basic = self._basic
-        is_col = basic >= 0
-        idx = np.where(is_col, basic, -1 - basic)
-        value = np.where(is_col, self._col_value[np.where(is_col, idx, 0)], 0.0)
-        value = np.where(is_col, value, self._row_value[np.where(is_col, 0, idx)])
-        low = np.where(is_col, form.col_lower[np.where(is_col, idx, 0)], 0.0)
-        low = np.where(is_col, low, form.row_lower[np.where(is_col, 0, idx)])
-        up = np.where(is_col, form.col_upper[np.where(is_col, idx, 0)], 0.0)
-        up = np.where(is_col, up, form.row_upper[np.where(is_col, 0, idx)])
-        move = np.where(is_col, g, -g)
+        move = np.where(self._is_col, np.asarray(g, dtype=float), -np.asarray(g, dtype=float))
+        value, low, up = self._value, self._low, self._up
+        rising, falling = move > 1e-12, move < -1e-12
+        has_up, has_low = np.isfinite(up), np.isfinite(low)
         with np.errstate(divide="ignore", invalid="ignore"):
-            rise = np.where((move > 1e-12) & np.isfinite(up), (up - value) / move, INF)
-            fall = np.where((move < -1e-12) & np.isfinite(low), (low - value) / move, INF)
-        return float(max(0.0, min(rise.min(initial=INF), fall.min(initial=INF))))
+            # basic variables rise by move * t going forward, by -move * t going back
+            forward = min(
+                np.where(rising & has_up, (up - value) / move, INF).min(initial=INF),
+                np.where(falling & has_low, (low - value) / move, INF).min(initial=INF),
+            )
+            backward = min(
+                np.where(falling & has_up, (up - value) / -move, INF).min(initial=INF),
+                np.where(rising & has_low, (low - value) / -move, INF).min(initial=INF),
+            )
+        return float(max(0.0, forward)), float(max(0.0, backward))
 
     def objective_at(self, cols: dict[int, float], rows: dict[int, float], t: float) -> float:
         """The optimum with the upper bounds of the given columns and rows moved by

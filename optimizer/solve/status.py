@@ -25,6 +25,10 @@ class Ranging(Protocol):
         `t * delta` keeps the optimal basis (inf when nothing ends it)."""
         ...
 
+    def steps(self, cols: dict[int, float], rows: dict[int, float]) -> tuple[float, float]:
+        """`step` along the direction and along its opposite."""
+        ...
+
     def objective_at(self, cols: dict[int, float], rows: dict[int, float], t: float) -> float:
         """The optimum with those upper bounds moved by `t * delta` (NaN if not optimal)."""
         ...
