@@ -77,7 +77,7 @@ def run_parts_benders(
     whole = [i for i, u in enumerate(use) if not u]
     answers: dict[int, Any] = {}
     if whole:
-        jobs = [(parts[i].params, options, deadline) for i in whole]
+        jobs = [(parts[i].params, options, deadline, len(parts)) for i in whole]
         for i, answer in zip(whole, executor.map(solve_part, jobs, label="parts"), strict=True):
             if answer.result.status.has_plan:
                 answer.result.values = np.zeros(0)

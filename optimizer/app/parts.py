@@ -46,9 +46,10 @@ class PartAnswer:
     shadow_note: str = ""
 
 
-def solve_part(job: tuple[Parameters, SolverOptions, float | None]) -> PartAnswer:
-    """Build and solve one part (runs in a worker process when there are several)."""
-    params, options, deadline = job
+def solve_part(job: tuple[Parameters, SolverOptions, float | None, int]) -> PartAnswer:
+    """Build and solve one part of `parts` (runs in a worker process when there are
+    several)."""
+    params, options, deadline, parts = job
     if deadline is not None:
         left = max(0.0, deadline - time.time())
         limit = left if options.time_limit is None else min(options.time_limit, left)
@@ -65,7 +66,7 @@ def solve_part(job: tuple[Parameters, SolverOptions, float | None]) -> PartAnswe
     answer = PartAnswer(result, model_size(built), build_seconds)
     answer.x, answer.y, answer.inv = sol.x, sol.y, sol.inv
     answer.short, answer.r, answer.o = sol.short, sol.r, sol.o
-    answer.shadow, answer.shadow_note = prices_of(built, result)
+    answer.shadow, answer.shadow_note = prices_of(built, result, parts)
     result.values = None  # the arrays above carry the answer; columns stay here
     result.duals = None
     result.ranging = None
@@ -82,7 +83,9 @@ def run_parts(
     deadline = None if options.time_limit is None else time.time() + options.time_limit
     t0 = time.perf_counter()
     answers = executor.map(
-        solve_part, [(part.params, options, deadline) for part in parts], label="parts"
+        solve_part,
+        [(part.params, options, deadline, len(parts)) for part in parts],
+        label="parts",
     )
     wall = time.perf_counter() - t0
     for answer in answers:

@@ -17,8 +17,14 @@ MILP_NOTE = (
 )
 
 
-def prices_of(built: BuiltModel, result: SolveResult) -> tuple[pd.DataFrame | None, str]:
-    """Shadow prices of a solved model (with their ranges), and how they were obtained."""
+def prices_of(
+    built: BuiltModel, result: SolveResult, parts: int = 1
+) -> tuple[pd.DataFrame | None, str]:
+    """Shadow prices of a solved model (with their ranges), and how they were obtained.
+
+    `parts`: the model is one of that many parts of the scenario's model; degenerate
+    prices are re-measured only when the whole is small (`refine_degenerate`), estimated
+    as this part's size times the number of parts."""
     if result.values is None:
         return None, ""
     if built.is_mip:
@@ -40,7 +46,9 @@ def prices_of(built: BuiltModel, result: SolveResult) -> tuple[pd.DataFrame | No
         note += "; ranges need HiGHS (--solver highs)"
     table = shadow_prices(built, result.values, duals, reduced, ranging)
     if ranging is not None and result.objective is not None:
-        table = refine_degenerate(built, table, result.values, ranging, result.objective)
+        table = refine_degenerate(
+            built, table, result.values, ranging, result.objective, scale=parts
+        )
     return table, note
 
 

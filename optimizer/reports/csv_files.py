@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from optimizer.common.inert import csv_frame
@@ -54,8 +55,12 @@ def formatted(df: pd.DataFrame) -> pd.DataFrame:
         if not pd.api.types.is_float_dtype(col):
             continue
         fmt = _column_format(str(name), col)
-        text = [("" if pd.isna(v) else fmt % (v + 0.0)) for v in col.tolist()]
-        out[name] = [("0" + t[2:] if t.startswith("-0") and float(t) == 0 else t) for t in text]
+        values = col.to_numpy(dtype=float) + 0.0
+        text = [fmt % v if v == v else "" for v in values.tolist()]  # NaN != NaN: empty
+        for i in np.flatnonzero(values < 0).tolist():  # "-0.00" for tiny negatives: "0.00"
+            if text[i].startswith("-0") and float(text[i]) == 0:
+                text[i] = text[i][1:]
+        out[name] = text
     return out
 
 

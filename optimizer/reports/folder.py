@@ -52,14 +52,14 @@ def run_files(
     With a `survive` report (`run --survive`), survive.csv is written and the
     report gains its section.
     """
-    tables = run_tables(plan)
+    tables = {name: csv_bytes(df) for name, df in run_tables(plan).items()}
     data = RunData(
         summary,
-        parse_table(csv_bytes(tables["plan.csv"]), Path(PLAN), PLAN_COLUMNS),
-        parse_table(csv_bytes(tables["orders.csv"]), Path(ORDERS), ORDER_COLUMNS).assign(
+        parse_table(tables["plan.csv"], Path(PLAN), PLAN_COLUMNS),
+        parse_table(tables["orders.csv"], Path(ORDERS), ORDER_COLUMNS).assign(
             order_date=lambda o: o["order_date"].astype(str)
         ),
-        parse_table(csv_bytes(tables["inventory.csv"]), Path(INVENTORY), INVENTORY_COLUMNS),
+        parse_table(tables["inventory.csv"], Path(INVENTORY), INVENTORY_COLUMNS),
         plan.scenario,
         None,
         None
@@ -69,9 +69,9 @@ def run_files(
         ),
     )
     files: dict[str, Callable[[Path], None]] = {
-        "plan.csv": lambda p: write_table(tables["plan.csv"], p),
-        "orders.csv": lambda p: write_table(tables["orders.csv"], p),
-        "inventory.csv": lambda p: write_table(tables["inventory.csv"], p),
+        "plan.csv": lambda p: _write_bytes(p, tables["plan.csv"]),
+        "orders.csv": lambda p: _write_bytes(p, tables["orders.csv"]),
+        "inventory.csv": lambda p: _write_bytes(p, tables["inventory.csv"]),
         "spot.csv": lambda p: write_table(plan.spot, p, SPOT_COLUMNS),
         "scenarios.csv": lambda p: write_table(plan.scenarios, p, SCENARIO_COLUMNS),
         "summary.json": lambda p: _write_text(p, json.dumps(summary.document(), indent=2) + "\n"),
@@ -83,6 +83,10 @@ def run_files(
     if excel:
         files["plan.xlsx"] = lambda p: _write_workbook(data, p)
     return files
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -160,12 +160,15 @@ def refine_degenerate(
     values: np.ndarray,
     ranging: Ranging,
     objective: float,
+    scale: int = 1,
 ) -> pd.DataFrame:
     """Where the optimal basis is degenerate, the dual can hold for no step at all (range
     0), and then the saving of relaxing a limit is not the dual: for the largest such
     records, measure the saving per unit and how far it holds by re-solving with the limit
-    relaxed (warm starts from the optimal basis)."""
-    if table.empty or built.matrix is None or built.matrix.nnz > REFINE_NONZEROS:
+    relaxed (warm starts from the optimal basis). Only in models up to REFINE_NONZEROS
+    non-zeros, and for REFINE_RECORDS records in all: a model that is one of `scale`
+    parts counts as `scale` times its size and gets its share of the records."""
+    if table.empty or built.matrix is None or built.matrix.nnz * scale > REFINE_NONZEROS:
         return table
     out = table.copy()
     index = {name: i for i, name in enumerate(built.row_names)}
@@ -174,8 +177,9 @@ def refine_degenerate(
     }
     offers = {offer: o for o, offer in enumerate(built.params.offers)}
     done = 0
+    budget = max(1, REFINE_RECORDS // scale)
     for k, rec in out.iterrows():
-        if done >= REFINE_RECORDS:
+        if done >= budget:
             break
         limit = float(rec["limit"])
         if not float(rec["range_high"]) - limit <= 1e-9 * max(1.0, abs(limit)):
