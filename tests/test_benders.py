@@ -246,3 +246,37 @@ def test_run_folder_of_a_decomposed_run_reads_back(tmp_path) -> None:
     res = run_cli(["report", str(out)])
     assert res.exit_code == 0, res.output
     assert "Scenario decomposition:" in (out / "report.html").read_text()
+
+
+def test_time_limit_in_the_stock_first_milp_gives_the_plan_with_stock_used_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the time runs out in the MILP master (stock-before-shortage binaries), the
+    answer is the LP phase's plan with its stock used first in w0: a plan that holds the
+    rule and passes the check, "feasible", with its gap to the bound the LP phase proved
+    (not 'no plan')."""
+    from optimizer.model.solution import broken_stock_first
+    from optimizer.results.plan import extract_plan, objective_of
+    from optimizer.solve.benders_highs import MasterSolver
+
+    p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
+    exact = solve_benders(p, SolverOptions(), InProcess())
+    assert exact.complement  # the case needs the binaries
+    original = MasterSolver.solve
+
+    def out_of_time(self, time_limit, gap, start):  # type: ignore[no-untyped-def]
+        if self.is_mip:
+            return "limit", -np.inf, None
+        return original(self, time_limit, gap, start)
+
+    monkeypatch.setattr(MasterSolver, "solve", out_of_time)
+    late = solve_benders(p, SolverOptions(), InProcess())
+    assert late.status == "feasible"
+    assert not broken_stock_first(late.solution, late.solution.base)
+    assert late.objective == pytest.approx(objective_of(late.solution), rel=1e-12)
+    # no better than the exact optimum, and bounded from below by the LP phase's bound
+    assert late.objective >= exact.objective * (1 - 1e-9)
+    assert late.bounds.lower <= exact.objective * (1 + 1e-9)
+    assert 0 < late.gap < 1 and np.isfinite(late.gap)
+    plan = extract_plan(late.solution, "feasible", late.objective)
+    assert check_plan(plan).ok

@@ -94,6 +94,7 @@ def solve_benders(
     cuts: list[Cut] = []
     complement: Complement = frozenset()
     best: Evaluated | None = None
+    fallback: Solution | None = None  # a plan that holds the rule, for a time limit
     base = base_index(p)
     say = log or (lambda _msg: None)
     try:
@@ -115,11 +116,15 @@ def solve_benders(
                     [],
                 )
             if best is None:
+                if status == "limit" and fallback is not None:
+                    solution = fallback
+                    break
                 raise NoSolution(
                     "no plan found within the limits (scenario decomposition); raise --time-limit"
                 )
             solution = assemble_solution(p, master, mats, specs, pool, best)
             if status == "limit":
+                solution = _cheapest(_held(solution, base), fallback)
                 break
             broken = broken_stock_first(solution, base)
             if not broken:
@@ -133,8 +138,12 @@ def solve_benders(
             if grown == complement:
                 break
             complement = grown
-            best = None  # the binaries change the master: the plans so far may break them
-            bounds.lower, bounds.upper = -math.inf, math.inf
+            # The plan with its stock used first in w0 is a plan: kept in case the time
+            # runs out. The binaries restrict the master, so its bound stays a bound;
+            # the plans so far may break them, so the best plan starts again.
+            fallback = _cheapest(repaired, fallback)
+            best = None
+            bounds.upper = math.inf
     finally:
         pool.close()
     solution = stock_first(solution)
@@ -167,6 +176,18 @@ def solve_benders(
         seconds,
         size,
     )
+
+
+def _held(solution: Solution, base: int) -> Solution:
+    """The solution with its stock used first in w0 where it breaks the rule (a plan)."""
+    return stock_first(solution, [base]) if broken_stock_first(solution, base) else solution
+
+
+def _cheapest(solution: Solution, other: Solution | None) -> Solution:
+    """The cheaper of two plans (the first on a tie, or when there is no other)."""
+    if other is not None and objective_of(other) < objective_of(solution):
+        return other
+    return solution
 
 
 def _rounds(
