@@ -129,15 +129,18 @@ DIE_AFTER = """
 import os, signal, sys
 import optimizer.reports.folder as report
 name = sys.argv[1]
-real = report._exchange if name == "exchange" else report.write_table
 
-def dying(*args, **kwargs):
-    out = real(*args, **kwargs)
-    if name == "exchange" or args[1].name == name:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return out
+def dying_after(real):
+    def dying(*args, **kwargs):
+        out = real(*args, **kwargs)
+        if name == "exchange" or args[1].name == name:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return out
+    return dying
 
-setattr(report, "_exchange" if name == "exchange" else "write_table", dying)
+# every file is written by one of these (tables made from frames, or already as bytes)
+for hook in ["_exchange"] if name == "exchange" else ["write_table", "write_bytes"]:
+    setattr(report, hook, dying_after(getattr(report, hook)))
 sys.argv = ["sourcing", *sys.argv[2:]]
 from optimizer.cli import main
 main()
@@ -277,14 +280,16 @@ def test_full_disk_is_a_clear_error_and_leaves_the_old_folder(
         )
         assert first.exit_code == 0
     old = snapshot(out) if force else None
-    real = report.write_table
+    def filling(real):  # type: ignore[no-untyped-def]
+        def full(*args: object, **kwargs: object) -> None:
+            if Path(str(args[1])).name == "inventory.csv":
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            real(*args, **kwargs)
 
-    def full(*args: object, **kwargs: object) -> None:
-        if Path(str(args[1])).name == "inventory.csv":
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        return full
 
-    monkeypatch.setattr(report, "write_table", full)
+    for hook in ("write_table", "write_bytes"):  # tables from frames, or already as bytes
+        monkeypatch.setattr(report, hook, filling(getattr(report, hook)))
     args = ["run", str(SCENARIOS_2025 / "robust-2025.yaml"), "-o", str(out)]
     res = run_cli([*args, "--force"] if force else args)
     assert res.exit_code == 2

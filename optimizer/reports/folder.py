@@ -69,9 +69,9 @@ def run_files(
         ),
     )
     files: dict[str, Callable[[Path], None]] = {
-        "plan.csv": lambda p: _write_bytes(p, tables["plan.csv"]),
-        "orders.csv": lambda p: _write_bytes(p, tables["orders.csv"]),
-        "inventory.csv": lambda p: _write_bytes(p, tables["inventory.csv"]),
+        "plan.csv": lambda p: write_bytes(tables["plan.csv"], p),
+        "orders.csv": lambda p: write_bytes(tables["orders.csv"], p),
+        "inventory.csv": lambda p: write_bytes(tables["inventory.csv"], p),
         "spot.csv": lambda p: write_table(plan.spot, p, SPOT_COLUMNS),
         "scenarios.csv": lambda p: write_table(plan.scenarios, p, SCENARIO_COLUMNS),
         "summary.json": lambda p: _write_text(p, json.dumps(summary.document(), indent=2) + "\n"),
@@ -85,7 +85,8 @@ def run_files(
     return files
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def write_bytes(data: bytes, path: Path) -> None:
+    """A table already made as CSV bytes (`csv_bytes`), written as it is."""
     path.write_bytes(data)
 
 
