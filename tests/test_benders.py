@@ -243,9 +243,14 @@ def test_run_folder_of_a_decomposed_run_reads_back(tmp_path) -> None:
     b = doc["model"]["benders"]
     assert b["proven"] and b["gap"] <= b["target_gap"] and b["rounds"] >= 1
     assert b["lower_bound"] <= b["objective"] * (1 + 1e-7)
+    written = (out / "report.html").read_bytes()
+    (out / "report.html").unlink()  # made again from the folder's files alone
     res = run_cli(["report", str(out)])
     assert res.exit_code == 0, res.output
     assert "Scenario decomposition:" in (out / "report.html").read_text()
+    assert (out / "report.html").read_bytes() == written
+    rounds = f"Scenario decomposition: {b['rounds']} rounds, {b['subproblems']:,} subproblems"
+    assert rounds in written.decode()
 
 
 def test_time_limit_in_the_stock_first_milp_gives_the_plan_with_stock_used_first(
