@@ -305,22 +305,29 @@ class _Build:
         costs the penalties."""
         p = self.p
         w0 = self.base
+        self.below: dict[tuple[int, int], int] = {}
+        self.endshort: dict[int, int] = {}
         for mi in range(self.n_m):
             ts = np.flatnonzero(p.safety_stock[mi] > 0)
             if ts.size:
                 below = self.cols.add(ts.size)
+                self.below.update(
+                    {(mi, int(t)): int(j) for t, j in zip(ts, below, strict=True)}
+                )
                 self.cols.costs.append((below, float(p.safety_penalty[mi])))
                 cols = np.stack([below, self.inv[w0, mi, ts]], axis=1)
                 self.rows.append(cols, np.ones((ts.size, 2)), p.safety_stock[mi, ts], INF)
             if p.end_stock[mi] > 0:
                 end = self.cols.add(1)
+                self.endshort[mi] = int(end[0])
                 self.cols.costs.append((end, float(p.end_penalty[mi])))
                 cols = np.array([[end[0], self.inv[w0, mi, -1]]])
                 self.rows.append(cols, np.ones((1, 2)), float(p.end_stock[mi]), INF)
 
     def stock_before_shortage(self, complement: frozenset[tuple[int, int]]) -> None:
         """In w0 for the given (material, period) pairs: `short <= demand * q`,
-        `inv + Cap * q <= Cap`, q binary, Cap the stock bound over periods 1..t."""
+        `inv + Cap * q <= Cap`, q binary, Cap the stock bound over periods 1..t; and
+        `below - ss * q >= 0` (`endshort - E * q >= 0` at t = P) where there is a target."""
         p = self.p
         w0 = self.base
         for mi, t in sorted(complement):
@@ -331,6 +338,14 @@ class _Build:
             cols = np.array([[self.short[w0, mi, t], q], [self.inv[w0, mi, t], q]])
             vals = np.array([[1.0, -float(p.demand[mi, t])], [1.0, big]])
             self.rows.append(cols, vals, -INF, np.array([0.0, big]))
+            if (mi, t) in self.below:
+                cols = np.array([[self.below[mi, t], q]])
+                vals = np.array([[1.0, -float(p.safety_stock[mi, t])]])
+                self.rows.append(cols, vals, 0.0, INF)
+            if t == self.n_t - 1 and mi in self.endshort:
+                cols = np.array([[self.endshort[mi], q]])
+                vals = np.array([[1.0, -float(p.end_stock[mi])]])
+                self.rows.append(cols, vals, 0.0, INF)
 
     # --- policy -----------------------------------------------------------------------
 

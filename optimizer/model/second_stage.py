@@ -72,6 +72,22 @@ def add_stock_before_shortage(b: ModelBuilder, m: BuiltModel, complement: Comple
         b.row_cols(
             f"sbs_inv_{mi}_{t + 1}", [int(m.inv[w0, mi, t]), q], [1.0, big], LE, big
         )
+        # With q = 1 the stock is 0, so the shortfall below each target is the whole
+        # target: valid for every plan of the MILP, and its relaxation prices the rule.
+        below = int(m.below[mi, t])
+        if below >= 0:
+            b.row_cols(
+                f"sbs_below_{mi}_{t + 1}",
+                [below, q],
+                [1.0, -float(p.safety_stock[mi, t])],
+                GE,
+                0.0,
+            )
+        end = int(m.endshort[mi])
+        if t == p.periods - 1 and end >= 0:
+            b.row_cols(
+                f"sbs_end_{mi}", [end, q], [1.0, -float(p.end_stock[mi])], GE, 0.0
+            )
 
 
 def add_scenario_variables(b: ModelBuilder, m: BuiltModel, w: int) -> None:
