@@ -274,7 +274,11 @@ def test_time_limit_in_the_stock_first_milp_gives_the_plan_with_stock_used_first
             return "limit", -np.inf, None
         return original(self, time_limit, gap, start)
 
-    monkeypatch.setattr(MasterSolver, "solve", out_of_time)
+    def node_out_of_time(self, low, up, basis, time_limit):  # type: ignore[no-untyped-def]
+        return "limit", -np.inf, None, None
+
+    monkeypatch.setattr(MasterSolver, "solve", out_of_time)  # HiGHS' MILP (CBC's path)
+    monkeypatch.setattr(MasterSolver, "node", node_out_of_time)  # the tree's LPs
     late = solve_benders(p, SolverOptions(), InProcess())
     assert late.status == "feasible"
     assert not broken_stock_first(late.solution, late.solution.base)

@@ -28,6 +28,7 @@ from optimizer.app.benders_plans import (
     start_vector,
 )
 from optimizer.app.benders_pool import Pool
+from optimizer.app.benders_tree import search_tree
 from optimizer.app.checked_solve import COMPLEMENT_GAP, PolicyInfeasible, grow_complement
 from optimizer.common.errors import InternalError, NoSolution
 from optimizer.model.benders_blocks import (
@@ -105,9 +106,16 @@ def solve_benders(
             solver.add_cuts(cuts)
             seconds["master_build"] = seconds.get("master_build", 0.0) + time.perf_counter() - t0
             gap_goal = max(target, COMPLEMENT_GAP) if complement else target
-            best, status = _rounds(
-                p, master, mats, specs, pool, solver, cuts, bounds, best, gap_goal, deadline, say
-            )
+            if solver.integer.size and solver.binary and not solver.cbc:
+                best, status = search_tree(
+                    p, master, mats, specs, pool, solver, bounds, gap_goal, deadline, say
+                )
+                cuts[:] = solver.cuts
+            else:
+                best, status = _rounds(
+                    p, master, mats, specs, pool, solver, cuts, bounds, best, gap_goal, deadline,
+                    say
+                )
             if status == "infeasible":
                 raise PolicyInfeasible(
                     "infeasible policy: the solver proved that no plan meets the policy "
@@ -215,8 +223,10 @@ def _rounds(
     it cuts off the master's own point, and when none does, the master's point itself
     is asked about.
 
-    A MILP master is first solved as an LP ("relaxed": its cuts hold for any plan, and
-    it bounds the MILP from below), then as the MILP ("milp", the lower bound is HiGHS'
+    (A MILP master on HiGHS is searched instead by `search_tree`: branch and bound
+    over its yes/no decisions on one warm LP, with the cuts added in the tree.)
+    With CBC, a MILP master is first solved as an LP ("relaxed": its cuts hold for any
+    plan, and it bounds the MILP from below), then as the MILP ("milp", the lower bound is HiGHS'
     proven bound); between two MILP solves its yes/no decisions are fixed at the last
     MILP solution and the LP that remains is solved warm until its own bounds meet
     ("fixed": every plan it gives is a plan of the MILP, so an upper bound). The

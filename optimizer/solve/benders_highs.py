@@ -160,6 +160,10 @@ class MasterSolver:
         self.note = ""
         self.base_rows = len(form.row_lower)
         self.integer = np.flatnonzero(form.integer).astype(np.int32)
+        # every yes/no decision between 0 and 1 (what the tree over them branches on)
+        self.binary = bool(
+            np.all(form.col_lower[self.integer] >= 0) and np.all(form.col_upper[self.integer] <= 1)
+        )
         self.relaxed = False
         self.cuts: list[Cut] = []  # in the order of their rows, after the base rows
         self.age: list[int] = []
@@ -201,6 +205,61 @@ class MasterSolver:
             np.ascontiguousarray(low, dtype=np.float64),
             np.ascontiguousarray(up, dtype=np.float64),
         )
+
+    def node(
+        self, low: np.ndarray, up: np.ndarray, basis: Any | None, time_limit: float | None
+    ) -> tuple[str, float, np.ndarray | None, Any | None]:
+        """The master as an LP with its yes/no decisions between `low` and `up` (a node of
+        the tree over them), from `basis` (a node's; rows added since are basic):
+        status ("optimal", "infeasible", "limit", "error"), value, values, basis."""
+        import highspy
+
+        h = self.h
+        self.relax(True)
+        n = self.integer.size
+        h.changeColsBounds(
+            n,
+            self.integer,
+            np.ascontiguousarray(low, dtype=np.float64),
+            np.ascontiguousarray(up, dtype=np.float64),
+        )
+        whole = None if basis is None else self._extended(basis)
+        if whole is not None:
+            h.setBasis(whole)
+        h.setOptionValue("time_limit", math.inf if time_limit is None else max(time_limit, 0.01))
+        k = highspy.HighsModelStatus
+        settled = (k.kOptimal, k.kInfeasible, k.kUnboundedOrInfeasible, k.kTimeLimit, k.kInterrupt)
+        _run_interruptibly(h)
+        if h.getModelStatus() not in settled:  # numerical trouble: once more from scratch
+            h.clearSolver()
+            _run_interruptibly(h)
+        status = h.getModelStatus()
+        if status == k.kOptimal:
+            values = np.asarray(h.getSolution().col_value, dtype=float)
+            return "optimal", float(h.getInfo().objective_function_value), values, h.getBasis()
+        if status in (k.kInfeasible, k.kUnboundedOrInfeasible):
+            return "infeasible", math.inf, None, None
+        if status in (k.kTimeLimit, k.kInterrupt):
+            return "limit", -math.inf, None, None
+        self.message = h.modelStatusToString(status)
+        return "error", -math.inf, None, None
+
+    def _extended(self, basis: Any) -> Any | None:
+        """A basis of fewer rows made whole: the cut rows added since are basic (None when
+        rows were dropped since)."""
+        import highspy
+
+        rows = self.h.getNumRow()
+        if len(basis.row_status) == rows:
+            return basis
+        if len(basis.row_status) > rows:
+            return None
+        whole = highspy.HighsBasis()
+        whole.col_status = list(basis.col_status)
+        extra = rows - len(basis.row_status)
+        whole.row_status = list(basis.row_status) + [highspy.HighsBasisStatus.kBasic] * extra
+        whole.valid = True
+        return whole
 
     def add_cuts(self, cuts: list[Cut]) -> None:
         """Cuts as rows `theta - g'x - h'r >= const`."""

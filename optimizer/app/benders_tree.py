@@ -1,0 +1,259 @@
+"""Branch and bound over the stock-before-shortage binaries of the master, with the
+recourse cuts added in the tree (branch-and-Benders-cut), for the scenario
+decomposition on HiGHS.
+
+A MILP master handed to HiGHS whole is re-solved from scratch, and at 10,000
+outcomes its root alone outlasts the run (thousands of dense cut rows). Here the
+master stays one warm LP: a node is the LP with some binaries fixed, solved
+from its parent's basis; the binary to branch on is chosen by solving both
+children of every fractional one (strong branching; a child that can be pruned
+decides at once). The first plan is the one with every binary 0 (no shortage
+where the rule is held); a node whose binaries come out whole is a plan: the
+subproblems price it and give cuts until the node's LP meets the plan's cost,
+and it becomes the best plan when cheaper. Cuts hold for every plan, so they
+are added for the whole tree, and every node's LP value is a lower bound of its
+subtree. The search ends when no open node is below the best plan by more than
+the gap, or at the time limit (with the least open bound as the lower bound).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optimizer.app.benders_plans import Bounds, Evaluated, new_cuts, price_plan
+from optimizer.app.benders_pool import Pool
+from optimizer.model.benders_blocks import ChunkSpec, Master, MaterialBlocks
+from optimizer.model.parameters import Parameters
+from optimizer.solve.benders_highs import MasterSolver
+
+WHOLE = 1e-6  # a binary this close to 0 or 1 is whole
+
+
+@dataclass(order=True)
+class Node:
+    """An open node: its LP bound, and what it fixes."""
+
+    bound: float
+    order: int
+    low: np.ndarray = field(compare=False)
+    up: np.ndarray = field(compare=False)
+    q: np.ndarray = field(compare=False)  # the binaries at the node's LP optimum
+    basis: Any = field(compare=False)
+
+
+@dataclass
+class Tree:
+    """The search's state: the problem, the best plan and the open nodes."""
+
+    p: Parameters
+    master: Master
+    mats: list[MaterialBlocks]
+    specs: list[ChunkSpec]
+    pool: Pool
+    solver: MasterSolver
+    bounds: Bounds
+    target: float
+    deadline: float | None
+    say: Callable[[str], None]
+    best: Evaluated | None = None
+    open: list[Node] = field(default_factory=list)
+    pruned: float = math.inf  # least bound of a node pruned by the best plan
+    nodes: int = 0
+    lps: int = 0
+    count: int = 0
+
+    def left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.perf_counter()
+
+    def cutoff(self) -> float:
+        """Nodes bounded at or above this cannot hold a plan better by the gap."""
+        if self.best is None:
+            return math.inf
+        return self.best.upper - self.target * max(1.0, abs(self.best.upper))
+
+    def lower(self) -> float:
+        """The proven lower bound: least open or pruned bound, or the best plan."""
+        least = min((n.bound for n in self.open), default=math.inf)
+        best = self.best.upper if self.best is not None else math.inf
+        return min(least, self.pruned, best)
+
+    def solve(self, low: np.ndarray, up: np.ndarray, basis: Any) -> tuple[Any, ...]:
+        t0 = time.perf_counter()
+        answer = self.solver.node(low, up, basis, self.left())
+        self.bounds.master_seconds += time.perf_counter() - t0
+        self.lps += 1
+        return answer
+
+    def settle(
+        self, low: np.ndarray, up: np.ndarray, basis: Any
+    ) -> tuple[str, float, np.ndarray | None, Any, Evaluated | None]:
+        """The node's LP, priced and cut until its value meets its plan's cost (or no cut
+        is violated): status, value, binaries, basis, and the last plan priced."""
+        evaluated = None
+        while True:
+            status, value, values, basis = self.solve(low, up, basis)
+            if status != "optimal" or values is None:
+                return status, value, None, basis, evaluated
+            t0 = time.perf_counter()
+            evaluated, gx, gr = price_plan(
+                self.p, self.master, self.mats, self.specs, self.pool, values
+            )
+            self.bounds.sub_seconds += time.perf_counter() - t0
+            self.bounds.rounds += 1
+            fresh = new_cuts(self.master, self.mats, values, evaluated, gx, gr)
+            q = values[self.solver.integer]
+            gap = (evaluated.upper - value) / max(1.0, abs(evaluated.upper))
+            if not fresh or gap <= self.target / 10.0:
+                return "optimal", value, q, basis, evaluated
+            self.solver.add_cuts(fresh)
+            self.bounds.cuts += len(fresh)
+
+    def offer(self, evaluated: Evaluated | None, q: np.ndarray | None) -> None:
+        """A priced plan whose binaries are whole is a plan of the MILP: keep the cheapest."""
+        if evaluated is None or q is None or not whole(q):
+            return
+        if self.best is None or evaluated.upper < self.best.upper:
+            self.best = evaluated
+            self.bounds.upper = evaluated.upper
+
+    def push(
+        self, bound: float, low: np.ndarray, up: np.ndarray, q: np.ndarray, basis: Any
+    ) -> None:
+        if bound >= self.cutoff():
+            self.pruned = min(self.pruned, bound)
+            return
+        self.count += 1
+        heapq.heappush(self.open, Node(bound, self.count, low, up, q, basis))
+
+
+def whole(q: np.ndarray) -> bool:
+    return bool(np.all(np.minimum(q, 1.0 - q) <= WHOLE))
+
+
+def search_tree(
+    p: Parameters,
+    master: Master,
+    mats: list[MaterialBlocks],
+    specs: list[ChunkSpec],
+    pool: Pool,
+    solver: MasterSolver,
+    bounds: Bounds,
+    target: float,
+    deadline: float | None,
+    say: Callable[[str], None],
+) -> tuple[Evaluated | None, str]:
+    """The best plan of the MILP master within `target` (see the module's docstring), and
+    "optimal", "limit" or "infeasible"; `bounds.lower` is raised to the tree's bound."""
+    tree = Tree(p, master, mats, specs, pool, solver, bounds, target, deadline, say)
+    n = solver.integer.size
+    zeros, ones = np.zeros(n), np.ones(n)
+    status, value, q, basis, evaluated = tree.settle(zeros, ones, None)
+    if status == "infeasible":
+        return None, "infeasible"
+    if status != "optimal" or q is None:
+        return None, "limit"
+    bounds.lower = max(bounds.lower, value)
+    root = basis
+    tree.offer(evaluated, q)
+    if tree.best is None:  # the plan with every binary 0, from the root's basis
+        s0, _v0, q0, _b0, e0 = tree.settle(zeros, zeros, root)
+        if s0 == "optimal":
+            tree.offer(e0, q0)
+        elif s0 != "infeasible":
+            return tree.best, "limit"
+    tree.push(value, zeros, ones, q, root)
+    status = _branch(tree)
+    bounds.lower = max(bounds.lower, tree.lower())
+    say(
+        f"tree: {tree.nodes} nodes, {tree.lps} LPs, lower {tree.lower():.10g}, "
+        f"best {bounds.upper:.10g} ({status})"
+    )
+    return tree.best, status
+
+
+def _branch(tree: Tree) -> str:
+    """Best-first search with strong branching until no node is left (or the time is)."""
+    last_word = time.perf_counter()
+    while tree.open:
+        left = tree.left()
+        if left is not None and left <= 0:
+            return "limit"
+        node = heapq.heappop(tree.open)
+        if node.bound >= tree.cutoff():
+            tree.pruned = min(tree.pruned, node.bound)
+            continue
+        tree.nodes += 1
+        frac = np.flatnonzero(np.minimum(node.q, 1.0 - node.q) > WHOLE)
+        if frac.size == 0:  # whole but not priced yet (cuts came since): settle it
+            _child(tree, node.low, node.up, node.basis)
+            continue
+        kids = _strong(tree, node, frac)
+        if kids is None:
+            return "limit"
+        for low, up, answer in kids:
+            status, value, q, basis = answer
+            if status == "limit":
+                heapq.heappush(tree.open, node)
+                return "limit"
+            if status != "optimal" or q is None:
+                continue
+            if whole(q):
+                _child(tree, low, up, basis)
+            else:
+                tree.push(value, low, up, q, basis)
+        if time.perf_counter() - last_word > 10.0:
+            last_word = time.perf_counter()
+            best = tree.best.upper if tree.best is not None else math.inf
+            tree.say(
+                f"tree: node {tree.nodes}, {len(tree.open)} open, lower {tree.lower():.10g}, "
+                f"best {best:.10g}, {tree.lps} LPs"
+            )
+    return "optimal"
+
+
+def _child(tree: Tree, low: np.ndarray, up: np.ndarray, basis: Any) -> None:
+    """A node whose binaries are whole: priced and cut until settled; then a plan, or
+    (when the cuts made the binaries fractional) an open node again."""
+    status, value, q, basis, evaluated = tree.settle(low, up, basis)
+    if status != "optimal" or q is None:
+        return
+    tree.offer(evaluated, q)
+    if whole(q):  # settled: nothing in this node is cheaper than its LP value
+        tree.pruned = min(tree.pruned, value)
+    else:
+        tree.push(value, low, up, q, basis)
+
+
+def _strong(
+    tree: Tree, node: Node, frac: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray, tuple[Any, ...]]] | None:
+    """Both children of the fractional binary whose children gain most over the node
+    (product of the two gains); a binary with a child that can be pruned wins at once."""
+    chosen: tuple[float, list[tuple[np.ndarray, np.ndarray, tuple[Any, ...]]]] | None = None
+    order = frac[np.argsort(-np.minimum(node.q[frac], 1.0 - node.q[frac]), kind="stable")]
+    for j in order.tolist():
+        kids = []
+        for v in (0.0, 1.0):
+            low, up = node.low.copy(), node.up.copy()
+            low[j] = up[j] = v
+            answer = tree.solve(low, up, node.basis)
+            if answer[0] == "limit":
+                return None
+            status, value, values, basis = answer
+            q = values[tree.solver.integer] if values is not None else None
+            kids.append((low, up, (status, value if status == "optimal" else math.inf, q, basis)))
+        gains = [max(k[2][1] - node.bound, 1e-9) for k in kids]
+        score = gains[0] * gains[1]
+        if any(k[2][1] >= tree.cutoff() for k in kids):
+            return kids
+        if chosen is None or score > chosen[0]:
+            chosen = (score, kids)
+    assert chosen is not None
+    return chosen[1]
