@@ -289,3 +289,28 @@ def test_time_limit_in_the_stock_first_milp_gives_the_plan_with_stock_used_first
     assert 0 < late.gap < 1 and np.isfinite(late.gap)
     plan = extract_plan(late.solution, "feasible", late.objective)
     assert check_plan(plan).ok
+
+
+def test_time_out_in_the_tree_after_its_first_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The time runs out in the branch and bound over the binaries once it has a plan:
+    the answer is that plan, checked, holding the rule, with the tree's least open bound
+    as the lower bound (below the exact optimum)."""
+    from optimizer.app import benders_tree
+    from optimizer.model.solution import broken_stock_first
+    from optimizer.results.plan import extract_plan, objective_of
+
+    p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
+    exact = solve_benders(p, SolverOptions(), InProcess())
+    assert exact.complement and exact.status == "optimal"
+    monkeypatch.setattr(benders_tree, "_branch", lambda tree: "limit")
+    late = solve_benders(p, SolverOptions(), InProcess())
+    assert late.status == "feasible"
+    assert not broken_stock_first(late.solution, late.solution.base)
+    assert late.objective == pytest.approx(objective_of(late.solution), rel=1e-12)
+    assert late.objective >= exact.objective * (1 - 1e-9)
+    assert late.bounds.lower <= exact.objective * (1 + 1e-9)
+    assert late.gap == pytest.approx(
+        (late.objective - late.bounds.lower) / late.objective, rel=1e-9
+    )
+    plan = extract_plan(late.solution, "feasible", late.objective)
+    assert check_plan(plan).ok
