@@ -162,8 +162,12 @@ def search_tree(
     bounds.lower = max(bounds.lower, value)
     root = basis
     tree.offer(evaluated, q)
-    if tree.best is None:  # the plan with every binary 0, from the root's basis
-        s0, _v0, q0, _b0, e0 = tree.settle(zeros, zeros, root)
+    # The first plan: every binary 0 (no shortage where the rule is held), else 1 where
+    # the root's is above 0 (shortage where the root has some, the shelf empty there).
+    for fixed in (zeros, (q > WHOLE).astype(float)):
+        if tree.best is not None:
+            break
+        s0, _v0, q0, _b0, e0 = tree.settle(fixed, fixed, root)
         if s0 == "optimal":
             tree.offer(e0, q0)
         elif s0 != "infeasible":
