@@ -238,26 +238,44 @@ def _child(tree: Tree, low: np.ndarray, up: np.ndarray, basis: Any) -> None:
 def _strong(
     tree: Tree, node: Node, frac: np.ndarray
 ) -> list[tuple[np.ndarray, np.ndarray, tuple[Any, ...]]] | None:
-    """Both children of the fractional binary whose children gain most over the node
-    (product of the two gains); a binary with a child that can be pruned wins at once."""
-    chosen: tuple[float, list[tuple[np.ndarray, np.ndarray, tuple[Any, ...]]]] | None = None
+    """Both children of the binary to branch on. A binary whose child at 1 can be pruned
+    is taken at once (forcing the shortage and the empty shelf is what usually costs
+    most); else the one whose two children gain most over the node (product of the
+    gains). Candidates from the most fractional."""
     order = frac[np.argsort(-np.minimum(node.q[frac], 1.0 - node.q[frac]), kind="stable")]
+    ups: dict[int, tuple[np.ndarray, np.ndarray, tuple[Any, ...]]] = {}
     for j in order.tolist():
-        kids = []
-        for v in (0.0, 1.0):
-            low, up = node.low.copy(), node.up.copy()
-            low[j] = up[j] = v
-            answer = tree.solve(low, up, node.basis)
-            if answer[0] == "limit":
-                return None
-            status, value, values, basis = answer
-            q = values[tree.solver.integer] if values is not None else None
-            kids.append((low, up, (status, value if status == "optimal" else math.inf, q, basis)))
-        gains = [max(k[2][1] - node.bound, 1e-9) for k in kids]
-        score = gains[0] * gains[1]
-        if any(k[2][1] >= tree.cutoff() for k in kids):
+        kid = _kid(tree, node, j, 1.0)
+        if kid is None:
+            return None
+        if kid[2][1] >= tree.cutoff():
+            down = _kid(tree, node, j, 0.0)
+            return None if down is None else [down, kid]
+        ups[j] = kid
+    chosen: tuple[float, list[tuple[np.ndarray, np.ndarray, tuple[Any, ...]]]] | None = None
+    for j in order.tolist():
+        down = _kid(tree, node, j, 0.0)
+        if down is None:
+            return None
+        kids = [down, ups[j]]
+        if down[2][1] >= tree.cutoff():
             return kids
-        if chosen is None or score > chosen[0]:
-            chosen = (score, kids)
+        gains = [max(k[2][1] - node.bound, 1e-9) for k in kids]
+        if chosen is None or gains[0] * gains[1] > chosen[0]:
+            chosen = (gains[0] * gains[1], kids)
     assert chosen is not None
     return chosen[1]
+
+
+def _kid(
+    tree: Tree, node: Node, j: int, v: float
+) -> tuple[np.ndarray, np.ndarray, tuple[Any, ...]] | None:
+    """The node's child with binary j fixed at v, solved from the node's basis (value
+    inf when infeasible); None when the time is up."""
+    low, up = node.low.copy(), node.up.copy()
+    low[j] = up[j] = v
+    status, value, values, basis = tree.solve(low, up, node.basis)
+    if status == "limit":
+        return None
+    q = values[tree.solver.integer] if values is not None else None
+    return low, up, (status, value if status == "optimal" else math.inf, q, basis)
