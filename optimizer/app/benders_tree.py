@@ -238,20 +238,30 @@ def _child(tree: Tree, low: np.ndarray, up: np.ndarray, basis: Any) -> None:
 def _strong(
     tree: Tree, node: Node, frac: np.ndarray
 ) -> list[tuple[np.ndarray, np.ndarray, tuple[Any, ...]]] | None:
-    """Both children of the binary to branch on. A binary whose child at 1 can be pruned
-    is taken at once (forcing the shortage and the empty shelf is what usually costs
-    most); else the one whose two children gain most over the node (product of the
-    gains). Candidates from the most fractional."""
+    """The children to go on with. Each fractional binary's child at 1 is solved first
+    (forcing the shortage and the empty shelf is what usually costs most): when some of
+    them can be pruned, the one child left fixes all those binaries at 0 (a subtree
+    with any of them at 1 holds no better plan). Else the binary whose two children
+    gain most over the node (product of the gains), candidates from the most
+    fractional."""
     order = frac[np.argsort(-np.minimum(node.q[frac], 1.0 - node.q[frac]), kind="stable")]
     ups: dict[int, tuple[np.ndarray, np.ndarray, tuple[Any, ...]]] = {}
+    pruned = []
     for j in order.tolist():
         kid = _kid(tree, node, j, 1.0)
         if kid is None:
             return None
         if kid[2][1] >= tree.cutoff():
-            down = _kid(tree, node, j, 0.0)
-            return None if down is None else [down, kid]
-        ups[j] = kid
+            pruned.append(kid)
+        else:
+            ups[j] = kid
+    if pruned:
+        low, up = node.low.copy(), node.up.copy()
+        for kid in pruned:
+            fixed = np.flatnonzero(kid[0] > node.low)
+            low[fixed] = up[fixed] = 0.0
+        rest = _solved(tree, node, low, up)
+        return None if rest is None else [rest, *pruned]
     chosen: tuple[float, list[tuple[np.ndarray, np.ndarray, tuple[Any, ...]]]] | None = None
     for j in order.tolist():
         down = _kid(tree, node, j, 0.0)
@@ -274,6 +284,13 @@ def _kid(
     inf when infeasible); None when the time is up."""
     low, up = node.low.copy(), node.up.copy()
     low[j] = up[j] = v
+    return _solved(tree, node, low, up)
+
+
+def _solved(
+    tree: Tree, node: Node, low: np.ndarray, up: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, tuple[Any, ...]] | None:
+    """The node's LP between `low` and `up`, from the node's basis."""
     status, value, values, basis = tree.solve(low, up, node.basis)
     if status == "limit":
         return None
