@@ -95,12 +95,15 @@ class Tree:
         self, low: np.ndarray, up: np.ndarray, basis: Any
     ) -> tuple[str, float, np.ndarray | None, Any, Evaluated | None]:
         """The node's LP, priced and cut until its value meets its plan's cost (or no cut
-        is violated): status, value, binaries, basis, and the last plan priced."""
+        is violated, or its value reaches the cutoff): status, value, binaries, basis,
+        and the last plan priced."""
         evaluated = None
         while True:
             status, value, values, basis = self.solve(low, up, basis)
             if status != "optimal" or values is None:
                 return status, value, None, basis, evaluated
+            if value >= self.cutoff():  # pruned whatever its plan costs
+                return status, value, values[self.solver.integer], basis, evaluated
             t0 = time.perf_counter()
             evaluated, gx, gr = price_plan(
                 self.p, self.master, self.mats, self.specs, self.pool, values
