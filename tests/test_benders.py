@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from benchmarks.generate import generate
-from optimizer.app.benders import solve_benders
+from optimizer.app.benders import BendersAnswer, solve_benders
 from optimizer.app.benders_parts import worth_benders
 from optimizer.app.benders_pool import DaskActors, InProcess, LocalProcesses
 from optimizer.app.pipeline import PolicyInfeasible, run_scenario
@@ -260,8 +260,6 @@ def test_time_limit_in_the_stock_first_milp_gives_the_plan_with_stock_used_first
     answer is the LP phase's plan with its stock used first in w0: a plan that holds the
     rule and passes the check, "feasible", with its gap to the bound the LP phase proved
     (not 'no plan')."""
-    from optimizer.model.solution import broken_stock_first
-    from optimizer.results.plan import extract_plan, objective_of
     from optimizer.solve.benders_highs import MasterSolver
 
     p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
@@ -280,13 +278,21 @@ def test_time_limit_in_the_stock_first_milp_gives_the_plan_with_stock_used_first
     monkeypatch.setattr(MasterSolver, "solve", out_of_time)  # HiGHS' MILP (CBC's path)
     monkeypatch.setattr(MasterSolver, "node", node_out_of_time)  # the tree's LPs
     late = solve_benders(p, SolverOptions(), InProcess())
+    _late_answer_holds(late, exact)  # bounded from below by the LP phase's bound
+    assert 0 < late.gap < 1 and np.isfinite(late.gap)
+
+
+def _late_answer_holds(late: BendersAnswer, exact: BendersAnswer) -> None:
+    """A plan stopped by the time: "feasible", holding the rule, its objective its own
+    cost, no better than the exact optimum, its lower bound below it, and checked."""
+    from optimizer.model.solution import broken_stock_first
+    from optimizer.results.plan import extract_plan, objective_of
+
     assert late.status == "feasible"
     assert not broken_stock_first(late.solution, late.solution.base)
     assert late.objective == pytest.approx(objective_of(late.solution), rel=1e-12)
-    # no better than the exact optimum, and bounded from below by the LP phase's bound
     assert late.objective >= exact.objective * (1 - 1e-9)
     assert late.bounds.lower <= exact.objective * (1 + 1e-9)
-    assert 0 < late.gap < 1 and np.isfinite(late.gap)
     plan = extract_plan(late.solution, "feasible", late.objective)
     assert check_plan(plan).ok
 
@@ -296,21 +302,13 @@ def test_time_out_in_the_tree_after_its_first_plan(monkeypatch: pytest.MonkeyPat
     the answer is that plan, checked, holding the rule, with the tree's least open bound
     as the lower bound (below the exact optimum)."""
     from optimizer.app import benders_tree
-    from optimizer.model.solution import broken_stock_first
-    from optimizer.results.plan import extract_plan, objective_of
 
     p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
     exact = solve_benders(p, SolverOptions(), InProcess())
     assert exact.complement and exact.status == "optimal"
     monkeypatch.setattr(benders_tree, "_branch", lambda tree: "limit")
     late = solve_benders(p, SolverOptions(), InProcess())
-    assert late.status == "feasible"
-    assert not broken_stock_first(late.solution, late.solution.base)
-    assert late.objective == pytest.approx(objective_of(late.solution), rel=1e-12)
-    assert late.objective >= exact.objective * (1 - 1e-9)
-    assert late.bounds.lower <= exact.objective * (1 + 1e-9)
+    _late_answer_holds(late, exact)
     assert late.gap == pytest.approx(
         (late.objective - late.bounds.lower) / late.objective, rel=1e-9
     )
-    plan = extract_plan(late.solution, "feasible", late.objective)
-    assert check_plan(plan).ok
