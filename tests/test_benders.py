@@ -312,3 +312,15 @@ def test_time_out_in_the_tree_after_its_first_plan(monkeypatch: pytest.MonkeyPat
     assert late.gap == pytest.approx(
         (late.objective - late.bounds.lower) / late.objective, rel=1e-9
     )
+
+
+def test_a_failed_node_of_the_tree_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node the solver fails on is never skipped (its subtree would be unexplored and
+    the proof unsound): the run ends as an internal error."""
+    from optimizer.common.errors import InternalError
+    from optimizer.solve.benders_highs import MasterSolver
+
+    p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
+    monkeypatch.setattr(MasterSolver, "node", lambda *a: ("error", -np.inf, None, None))
+    with pytest.raises(InternalError, match="search over the master's binaries"):
+        solve_benders(p, SolverOptions(), InProcess())

@@ -238,8 +238,8 @@ def _rounds(
     (A MILP master on HiGHS is searched instead by `search_tree`: branch and bound
     over its yes/no decisions on one warm LP, with the cuts added in the tree.)
     With CBC, a MILP master is first solved as an LP ("relaxed": its cuts hold for any
-    plan, and it bounds the MILP from below), then as the MILP ("milp", the lower bound is HiGHS'
-    proven bound); between two MILP solves its yes/no decisions are fixed at the last
+    plan, and it bounds the MILP from below), then as the MILP ("milp", the lower bound is the
+    solver's proven bound); between two MILP solves its yes/no decisions are fixed at the last
     MILP solution and the LP that remains is solved warm until its own bounds meet
     ("fixed": every plan it gives is a plan of the MILP, so an upper bound). The
     expensive MILP is solved again only when that LP has converged: it then either

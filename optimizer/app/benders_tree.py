@@ -29,6 +29,7 @@ import numpy as np
 
 from optimizer.app.benders_plans import Bounds, Evaluated, new_cuts, price_plan
 from optimizer.app.benders_pool import Pool
+from optimizer.common.errors import InternalError
 from optimizer.model.benders_blocks import ChunkSpec, Master, MaterialBlocks
 from optimizer.model.parameters import Parameters
 from optimizer.solve.benders_highs import MasterSolver
@@ -89,6 +90,11 @@ class Tree:
         answer = self.solver.node(low, up, basis, self.left())
         self.bounds.master_seconds += time.perf_counter() - t0
         self.lps += 1
+        if answer[0] == "error":  # a node left unsolved would leave the proof unsound
+            raise InternalError(
+                "a node of the search over the master's binaries failed: "
+                f"{self.solver.message or 'error'}"
+            )
         return answer
 
     def settle(
