@@ -272,7 +272,7 @@ def test_time_limit_in_the_stock_first_milp_gives_the_plan_with_stock_used_first
             return "limit", -np.inf, None
         return original(self, time_limit, gap, start)
 
-    def node_out_of_time(self, low, up, basis, time_limit):  # type: ignore[no-untyped-def]
+    def node_out_of_time(self, low, up, basis, time_limit, lane=0):  # type: ignore[no-untyped-def]
         return "limit", -np.inf, None, None
 
     monkeypatch.setattr(MasterSolver, "solve", out_of_time)  # HiGHS' MILP (CBC's path)

@@ -14,14 +14,22 @@ and it becomes the best plan when cheaper. Cuts hold for every plan, so they
 are added for the whole tree, and every node's LP value is a lower bound of its
 subtree. The search ends when no open node is below the best plan by more than
 the gap, or at the time limit (with the least open bound as the lower bound).
+
+With a plan in hand, every node bounded below its cost by more than the gap must be
+searched, in whatever order: the nodes are taken best first by up to `lanes` threads,
+each solving its node's LPs in its own copy of the master (HiGHS releases the GIL while
+it solves). Pricing a plan and adding its cuts is one lane at a time.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +43,8 @@ from optimizer.model.parameters import Parameters
 from optimizer.solve.benders_highs import MasterSolver
 
 WHOLE = 1e-6  # a binary this close to 0 or 1 is whole
+
+Kid = tuple[np.ndarray, np.ndarray, tuple[Any, ...]]  # low, up, (status, value, q, basis)
 
 
 @dataclass(order=True)
@@ -51,7 +61,8 @@ class Node:
 
 @dataclass
 class Tree:
-    """The search's state: the problem, the best plan and the open nodes."""
+    """The search's state: the problem, the best plan and the open nodes (changed under
+    `lock`; pricing a plan and adding its cuts under `pricing`)."""
 
     p: Parameters
     master: Master
@@ -66,34 +77,77 @@ class Tree:
     best: Evaluated | None = None
     open: list[Node] = field(default_factory=list)
     pruned: float = math.inf  # least bound of a node pruned by the best plan
+    working: dict[int, float] = field(default_factory=dict)  # lane: bound of its node
     nodes: int = 0
     lps: int = 0
     count: int = 0
+    stop: bool = False  # set when the search must end now (an error, a signal)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    pricing: threading.Lock = field(default_factory=threading.Lock)
 
     def left(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.perf_counter()
 
     def cutoff(self) -> float:
         """Nodes bounded at or above this cannot hold a plan better by the gap."""
-        if self.best is None:
+        best = self.best
+        if best is None:
             return math.inf
-        return self.best.upper - self.target * max(1.0, abs(self.best.upper))
+        return best.upper - self.target * max(1.0, abs(best.upper))
 
     def lower(self) -> float:
-        """The proven lower bound: least open or pruned bound, or the best plan."""
-        least = min((n.bound for n in self.open), default=math.inf)
-        best = self.best.upper if self.best is not None else math.inf
-        return min(least, self.pruned, best)
+        """The proven lower bound: least open, worked-on or pruned bound, or the best
+        plan."""
+        with self.lock:
+            least = min((n.bound for n in self.open), default=math.inf)
+            working = min(self.working.values(), default=math.inf)
+            best = self.best.upper if self.best is not None else math.inf
+            return min(least, working, self.pruned, best)
+
+    def offer(self, evaluated: Evaluated | None, q: np.ndarray | None) -> None:
+        """A priced plan whose binaries are whole is a plan of the MILP: keep the cheapest."""
+        if evaluated is None or q is None or not whole(q):
+            return
+        with self.lock:
+            if self.best is None or evaluated.upper < self.best.upper:
+                self.best = evaluated
+                self.bounds.upper = evaluated.upper
+
+    def prune(self, bound: float) -> None:
+        with self.lock:
+            self.pruned = min(self.pruned, bound)
+
+    def push(
+        self, bound: float, low: np.ndarray, up: np.ndarray, q: np.ndarray, basis: Any
+    ) -> None:
+        with self.lock:
+            if bound >= self.cutoff():
+                self.pruned = min(self.pruned, bound)
+                return
+            self.count += 1
+            heapq.heappush(self.open, Node(bound, self.count, low, up, q, basis))
+
+
+@dataclass
+class Lane:
+    """One thread of the search, with its own copy of the master."""
+
+    tree: Tree
+    index: int
 
     def solve(self, low: np.ndarray, up: np.ndarray, basis: Any) -> tuple[Any, ...]:
+        tree = self.tree
+        if tree.stop:
+            return "limit", -math.inf, None, None
         t0 = time.perf_counter()
-        answer = self.solver.node(low, up, basis, self.left())
-        self.bounds.master_seconds += time.perf_counter() - t0
-        self.lps += 1
+        answer = tree.solver.node(low, up, basis, tree.left(), self.index)
+        with tree.lock:
+            tree.bounds.master_seconds += time.perf_counter() - t0
+            tree.lps += 1
         if answer[0] == "error":  # a node left unsolved would leave the proof unsound
             raise InternalError(
                 "a node of the search over the master's binaries failed: "
-                f"{self.solver.message or 'error'}"
+                f"{tree.solver.message or 'error'}"
             )
         return answer
 
@@ -103,47 +157,138 @@ class Tree:
         """The node's LP, priced and cut until its value meets its plan's cost (or no cut
         is violated, or its value reaches the cutoff): status, value, binaries, basis,
         and the last plan priced."""
+        tree = self.tree
         evaluated = None
         while True:
             status, value, values, basis = self.solve(low, up, basis)
             if status != "optimal" or values is None:
                 return status, value, None, basis, evaluated
-            if value >= self.cutoff():  # pruned whatever its plan costs
-                return status, value, values[self.solver.integer], basis, evaluated
-            t0 = time.perf_counter()
-            evaluated, gx, gr = price_plan(
-                self.p, self.master, self.mats, self.specs, self.pool, values
-            )
-            self.bounds.sub_seconds += time.perf_counter() - t0
-            self.bounds.rounds += 1
-            fresh = new_cuts(self.master, self.mats, values, evaluated, gx, gr)
-            q = values[self.solver.integer]
-            gap = (evaluated.upper - value) / max(1.0, abs(evaluated.upper))
-            if not fresh or gap <= self.target / 10.0:
+            q = values[tree.solver.integer]
+            if value >= tree.cutoff():  # pruned whatever its plan costs
+                return status, value, q, basis, evaluated
+            with tree.pricing:
+                t0 = time.perf_counter()
+                evaluated, gx, gr = price_plan(
+                    tree.p, tree.master, tree.mats, tree.specs, tree.pool, values
+                )
+                fresh = new_cuts(tree.master, tree.mats, values, evaluated, gx, gr)
+                gap = (evaluated.upper - value) / max(1.0, abs(evaluated.upper))
+                done = not fresh or gap <= tree.target / 10.0
+                if not done:
+                    tree.solver.add_cuts(fresh)
+                with tree.lock:
+                    tree.bounds.sub_seconds += time.perf_counter() - t0
+                    tree.bounds.rounds += 1
+                    tree.bounds.cuts += 0 if done else len(fresh)
+            if done:
                 return "optimal", value, q, basis, evaluated
-            self.solver.add_cuts(fresh)
-            self.bounds.cuts += len(fresh)
 
-    def offer(self, evaluated: Evaluated | None, q: np.ndarray | None) -> None:
-        """A priced plan whose binaries are whole is a plan of the MILP: keep the cheapest."""
-        if evaluated is None or q is None or not whole(q):
-            return
-        if self.best is None or evaluated.upper < self.best.upper:
-            self.best = evaluated
-            self.bounds.upper = evaluated.upper
+    def child(self, low: np.ndarray, up: np.ndarray, basis: Any) -> str:
+        """A node whose binaries are whole: priced and cut until settled; then a plan, or
+        (when the cuts made the binaries fractional) an open node again."""
+        tree = self.tree
+        status, value, q, basis, evaluated = self.settle(low, up, basis)
+        if status == "limit":
+            return "limit"
+        if status != "optimal" or q is None:
+            return "done"
+        tree.offer(evaluated, q)
+        if whole(q):  # settled: nothing in this node is cheaper than its LP value
+            tree.prune(value)
+        else:
+            tree.push(value, low, up, q, basis)
+        return "done"
 
-    def push(
-        self, bound: float, low: np.ndarray, up: np.ndarray, q: np.ndarray, basis: Any
-    ) -> None:
-        if bound >= self.cutoff():
-            self.pruned = min(self.pruned, bound)
-            return
-        self.count += 1
-        heapq.heappush(self.open, Node(bound, self.count, low, up, q, basis))
+    def expand(self, node: Node) -> str:
+        """Branch on the node (or settle it when its binaries are whole): "done", or
+        "limit" with the node open again."""
+        tree = self.tree
+        frac = np.flatnonzero(np.minimum(node.q, 1.0 - node.q) > WHOLE)
+        if frac.size == 0:  # whole but not priced yet (cuts came since): settle it
+            if self.child(node.low, node.up, node.basis) == "limit":
+                tree.push(node.bound, node.low, node.up, node.q, node.basis)
+                return "limit"
+            return "done"
+        kids = self.strong(node, frac)
+        if kids is None or any(answer[0] == "limit" for _, _, answer in kids):
+            tree.push(node.bound, node.low, node.up, node.q, node.basis)
+            return "limit"
+        outcome = "done"
+        for low, up, answer in kids:
+            status, value, q, basis = answer
+            if status != "optimal" or q is None:
+                continue
+            # out of time: the kids left stay open (their bounds count in the lower bound)
+            if not whole(q) or outcome == "limit":
+                tree.push(value, low, up, q, basis)
+            elif self.child(low, up, basis) == "limit":
+                tree.push(value, low, up, q, basis)
+                outcome = "limit"
+        return outcome
+
+    def strong(self, node: Node, frac: np.ndarray) -> list[Kid] | None:
+        """The children to go on with. Each fractional binary's child at 1 is solved
+        first (forcing the shortage and the empty shelf is what usually costs most): when
+        some of them can be pruned, the one child left fixes all those binaries at 0 (a
+        subtree with any of them at 1 holds no better plan). Else the binary whose two
+        children gain most over the node (product of the gains), candidates from the
+        most fractional."""
+        tree = self.tree
+        order = frac[np.argsort(-np.minimum(node.q[frac], 1.0 - node.q[frac]), kind="stable")]
+        ups: dict[int, Kid] = {}
+        pruned = []
+        for j in order.tolist():
+            kid = self.kid(node, j, 1.0)
+            if kid is None:
+                return None
+            if kid[2][1] >= tree.cutoff():
+                pruned.append(kid)
+            else:
+                ups[j] = kid
+        if pruned:
+            low, up = node.low.copy(), node.up.copy()
+            for kid in pruned:
+                fixed = np.flatnonzero(kid[0] > node.low)
+                low[fixed] = up[fixed] = 0.0
+            rest = self.solved(node, low, up)
+            return None if rest is None else [rest, *pruned]
+        chosen: tuple[float, list[Kid]] | None = None
+        for j in order.tolist():
+            down = self.kid(node, j, 0.0)
+            if down is None:
+                return None
+            kids = [down, ups[j]]
+            if down[2][1] >= tree.cutoff():
+                return kids
+            gains = [max(k[2][1] - node.bound, 1e-9) for k in kids]
+            if chosen is None or gains[0] * gains[1] > chosen[0]:
+                chosen = (gains[0] * gains[1], kids)
+        assert chosen is not None
+        return chosen[1]
+
+    def kid(self, node: Node, j: int, v: float) -> Kid | None:
+        """The node's child with binary j fixed at v, solved from the node's basis (value
+        inf when infeasible); None when the time is up."""
+        low, up = node.low.copy(), node.up.copy()
+        low[j] = up[j] = v
+        return self.solved(node, low, up)
+
+    def solved(self, node: Node, low: np.ndarray, up: np.ndarray) -> Kid | None:
+        """The node's LP between `low` and `up`, from the node's basis."""
+        status, value, values, basis = self.solve(low, up, node.basis)
+        if status == "limit":
+            return None
+        q = values[self.tree.solver.integer] if values is not None else None
+        return low, up, (status, value if status == "optimal" else math.inf, q, basis)
 
 
 def whole(q: np.ndarray) -> bool:
     return bool(np.all(np.minimum(q, 1.0 - q) <= WHOLE))
+
+
+def lanes_for(threads: int | None) -> int:
+    """Nodes searched at once: `--threads` when given, else up to two CPUs."""
+    return max(1, threads if threads is not None else min(2, os.cpu_count() or 1))
 
 
 def search_tree(
@@ -161,9 +306,10 @@ def search_tree(
     """The best plan of the MILP master within `target` (see the module's docstring), and
     "optimal", "limit" or "infeasible"; `bounds.lower` is raised to the tree's bound."""
     tree = Tree(p, master, mats, specs, pool, solver, bounds, target, deadline, say)
+    first = Lane(tree, 0)
     n = solver.integer.size
     zeros, ones = np.zeros(n), np.ones(n)
-    status, value, q, basis, evaluated = tree.settle(zeros, ones, None)
+    status, value, q, basis, evaluated = first.settle(zeros, ones, None)
     if status == "infeasible":
         return None, "infeasible"
     if status != "optimal" or q is None:
@@ -176,7 +322,7 @@ def search_tree(
     for fixed in (zeros, (q > WHOLE).astype(float)):
         if tree.best is not None:
             break
-        s0, _v0, q0, _b0, e0 = tree.settle(fixed, fixed, root)
+        s0, _v0, q0, _b0, e0 = first.settle(fixed, fixed, root)
         if s0 == "optimal":
             tree.offer(e0, q0)
         elif s0 != "infeasible":
@@ -192,116 +338,50 @@ def search_tree(
 
 
 def _branch(tree: Tree) -> str:
-    """Best-first search with strong branching until no node is left (or the time is)."""
+    """Best-first search until no node is left (or the time is): each free lane takes
+    the least bounded open node."""
+    count = tree.solver.lanes(lanes_for(tree.solver.threads))
+    lanes = [Lane(tree, i) for i in range(count)]
+    free = list(range(count))
+    running: dict[Future[str], int] = {}
+    limit = False
     last_word = time.perf_counter()
-    while tree.open:
-        left = tree.left()
-        if left is not None and left <= 0:
-            return "limit"
-        node = heapq.heappop(tree.open)
-        if node.bound >= tree.cutoff():
-            tree.pruned = min(tree.pruned, node.bound)
-            continue
-        tree.nodes += 1
-        frac = np.flatnonzero(np.minimum(node.q, 1.0 - node.q) > WHOLE)
-        if frac.size == 0:  # whole but not priced yet (cuts came since): settle it
-            _child(tree, node.low, node.up, node.basis)
-            continue
-        kids = _strong(tree, node, frac)
-        if kids is None:
-            return "limit"
-        for low, up, answer in kids:
-            status, value, q, basis = answer
-            if status == "limit":
-                heapq.heappush(tree.open, node)
-                return "limit"
-            if status != "optimal" or q is None:
-                continue
-            if whole(q):
-                _child(tree, low, up, basis)
-            else:
-                tree.push(value, low, up, q, basis)
-        if time.perf_counter() - last_word > 10.0:
-            last_word = time.perf_counter()
-            best = tree.best.upper if tree.best is not None else math.inf
-            tree.say(
-                f"tree: node {tree.nodes}, {len(tree.open)} open, lower {tree.lower():.10g}, "
-                f"best {best:.10g}, {tree.lps} LPs"
-            )
-    return "optimal"
-
-
-def _child(tree: Tree, low: np.ndarray, up: np.ndarray, basis: Any) -> None:
-    """A node whose binaries are whole: priced and cut until settled; then a plan, or
-    (when the cuts made the binaries fractional) an open node again."""
-    status, value, q, basis, evaluated = tree.settle(low, up, basis)
-    if status != "optimal" or q is None:
-        return
-    tree.offer(evaluated, q)
-    if whole(q):  # settled: nothing in this node is cheaper than its LP value
-        tree.pruned = min(tree.pruned, value)
-    else:
-        tree.push(value, low, up, q, basis)
-
-
-def _strong(
-    tree: Tree, node: Node, frac: np.ndarray
-) -> list[tuple[np.ndarray, np.ndarray, tuple[Any, ...]]] | None:
-    """The children to go on with. Each fractional binary's child at 1 is solved first
-    (forcing the shortage and the empty shelf is what usually costs most): when some of
-    them can be pruned, the one child left fixes all those binaries at 0 (a subtree
-    with any of them at 1 holds no better plan). Else the binary whose two children
-    gain most over the node (product of the gains), candidates from the most
-    fractional."""
-    order = frac[np.argsort(-np.minimum(node.q[frac], 1.0 - node.q[frac]), kind="stable")]
-    ups: dict[int, tuple[np.ndarray, np.ndarray, tuple[Any, ...]]] = {}
-    pruned = []
-    for j in order.tolist():
-        kid = _kid(tree, node, j, 1.0)
-        if kid is None:
-            return None
-        if kid[2][1] >= tree.cutoff():
-            pruned.append(kid)
-        else:
-            ups[j] = kid
-    if pruned:
-        low, up = node.low.copy(), node.up.copy()
-        for kid in pruned:
-            fixed = np.flatnonzero(kid[0] > node.low)
-            low[fixed] = up[fixed] = 0.0
-        rest = _solved(tree, node, low, up)
-        return None if rest is None else [rest, *pruned]
-    chosen: tuple[float, list[tuple[np.ndarray, np.ndarray, tuple[Any, ...]]]] | None = None
-    for j in order.tolist():
-        down = _kid(tree, node, j, 0.0)
-        if down is None:
-            return None
-        kids = [down, ups[j]]
-        if down[2][1] >= tree.cutoff():
-            return kids
-        gains = [max(k[2][1] - node.bound, 1e-9) for k in kids]
-        if chosen is None or gains[0] * gains[1] > chosen[0]:
-            chosen = (gains[0] * gains[1], kids)
-    assert chosen is not None
-    return chosen[1]
-
-
-def _kid(
-    tree: Tree, node: Node, j: int, v: float
-) -> tuple[np.ndarray, np.ndarray, tuple[Any, ...]] | None:
-    """The node's child with binary j fixed at v, solved from the node's basis (value
-    inf when infeasible); None when the time is up."""
-    low, up = node.low.copy(), node.up.copy()
-    low[j] = up[j] = v
-    return _solved(tree, node, low, up)
-
-
-def _solved(
-    tree: Tree, node: Node, low: np.ndarray, up: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, tuple[Any, ...]] | None:
-    """The node's LP between `low` and `up`, from the node's basis."""
-    status, value, values, basis = tree.solve(low, up, node.basis)
-    if status == "limit":
-        return None
-    q = values[tree.solver.integer] if values is not None else None
-    return low, up, (status, value if status == "optimal" else math.inf, q, basis)
+    with ThreadPoolExecutor(count, thread_name_prefix="tree") as threads:
+        try:
+            while True:
+                with tree.lock:
+                    while free and tree.open and not limit:
+                        left = tree.left()
+                        if left is not None and left <= 0:
+                            limit = True
+                            break
+                        node = heapq.heappop(tree.open)
+                        if node.bound >= tree.cutoff():
+                            tree.pruned = min(tree.pruned, node.bound)
+                            continue
+                        lane = free.pop()
+                        tree.nodes += 1
+                        tree.working[lane] = node.bound
+                        running[threads.submit(lanes[lane].expand, node)] = lane
+                if not running:
+                    break
+                done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    lane = running.pop(future)
+                    outcome = future.result()  # an error in a lane ends the search
+                    with tree.lock:
+                        del tree.working[lane]
+                    free.append(lane)
+                    limit = limit or outcome == "limit"
+                if time.perf_counter() - last_word > 10.0:
+                    last_word = time.perf_counter()
+                    best = tree.best.upper if tree.best is not None else math.inf
+                    tree.say(
+                        f"tree: node {tree.nodes}, {len(tree.open)} open, "
+                        f"lower {tree.lower():.10g}, best {best:.10g}, {tree.lps} LPs"
+                    )
+        except BaseException:  # a signal or a failed lane: the other lanes stop too
+            tree.stop = True
+            tree.solver.cancel()
+            raise
+    return "limit" if limit else "optimal"

@@ -157,6 +157,9 @@ class MasterSolver:
             h.setOptionValue("threads", int(options.threads))
         pass_model(h, form)
         self.h = h
+        self.threads = options.threads
+        self.hs = [h]  # the master, then its copies for the tree's lanes
+        self.synced = [0]  # cut rows each copy holds (the first of self.rows)
         self.note = ""
         self.base_rows = len(form.row_lower)
         self.integer = np.flatnonzero(form.integer).astype(np.int32)
@@ -207,15 +210,22 @@ class MasterSolver:
         )
 
     def node(
-        self, low: np.ndarray, up: np.ndarray, basis: Any | None, time_limit: float | None
+        self,
+        low: np.ndarray,
+        up: np.ndarray,
+        basis: Any | None,
+        time_limit: float | None,
+        lane: int = 0,
     ) -> tuple[str, float, np.ndarray | None, Any | None]:
         """The master as an LP with its yes/no decisions between `low` and `up` (a node of
-        the tree over them), from `basis` (a node's; rows added since are basic):
-        status ("optimal", "infeasible", "limit", "error"), value, values, basis."""
+        the tree over them), from `basis` (a node's; rows added since are basic), in the
+        copy `lane`: status ("optimal", "infeasible", "limit", "error"), value, values,
+        basis."""
         import highspy
 
-        h = self.h
-        self.relax(True)
+        if lane == 0:
+            self.relax(True)
+        h = self._sync(lane)
         n = self.integer.size
         h.changeColsBounds(
             n,
@@ -223,7 +233,7 @@ class MasterSolver:
             np.ascontiguousarray(low, dtype=np.float64),
             np.ascontiguousarray(up, dtype=np.float64),
         )
-        whole = None if basis is None else self._extended(basis)
+        whole = None if basis is None else self._extended(basis, h)
         if whole is not None:
             h.setBasis(whole)
         h.setOptionValue("time_limit", math.inf if time_limit is None else max(time_limit, 0.01))
@@ -244,12 +254,12 @@ class MasterSolver:
         self.message = h.modelStatusToString(status)
         return "error", -math.inf, None, None
 
-    def _extended(self, basis: Any) -> Any | None:
-        """A basis of fewer rows made whole: the cut rows added since are basic (None when
-        rows were dropped since)."""
+    def _extended(self, basis: Any, h: Any) -> Any | None:
+        """A basis of fewer rows made whole for `h`: the cut rows added since are basic
+        (None when rows were dropped since)."""
         import highspy
 
-        rows = self.h.getNumRow()
+        rows = h.getNumRow()
         if len(basis.row_status) == rows:
             return basis
         if len(basis.row_status) > rows:
@@ -262,24 +272,54 @@ class MasterSolver:
         return whole
 
     def add_cuts(self, cuts: list[Cut]) -> None:
-        """Cuts as rows `theta - g'x - h'r >= const`."""
+        """Cuts as rows `theta - g'x - h'r >= const`: recorded here, and handed to each
+        copy of the master before its next solve (a copy may be solving a node now)."""
         rows = cut_rows(self.master, self.mats, cuts)
         if not rows:
             return
-        starts = np.cumsum([0] + [len(c) for c, _, _ in rows[:-1]]).astype(np.int32)
-        index = np.concatenate([c for c, _, _ in rows]).astype(np.int32)
-        value = np.concatenate([v for _, v, _ in rows]).astype(np.float64)
-        lower = np.array([lo for _, _, lo in rows], dtype=np.float64)
-        upper = np.full(len(rows), math.inf)
-        self.h.addRows(len(rows), lower, upper, index.size, starts, index, value)
         self.rows.extend(rows)
         self.cuts.extend(cuts)
         self.age.extend([0] * len(cuts))
+
+    def _sync(self, lane: int) -> Any:
+        """The copy `lane` of the master with every cut recorded so far."""
+        h = self.hs[lane]
+        rows = self.rows[self.synced[lane] :]
+        if rows:
+            starts = np.cumsum([0] + [len(c) for c, _, _ in rows[:-1]]).astype(np.int32)
+            index = np.concatenate([c for c, _, _ in rows]).astype(np.int32)
+            value = np.concatenate([v for _, v, _ in rows]).astype(np.float64)
+            lower = np.array([lo for _, _, lo in rows], dtype=np.float64)
+            upper = np.full(len(rows), math.inf)
+            h.addRows(len(rows), lower, upper, index.size, starts, index, value)
+            self.synced[lane] += len(rows)
+        return h
+
+    def lanes(self, n: int) -> int:
+        """Copies of the master so that `n` nodes of the tree can be solved at once (each
+        an LP: binaries relaxed); the number of lanes."""
+        import dataclasses as dc
+
+        relaxed = dc.replace(self.form, integer=np.zeros_like(self.form.integer))
+        while len(self.hs) < n:
+            h = _highs()
+            if self.threads is not None:
+                h.setOptionValue("threads", int(self.threads))
+            pass_model(h, relaxed)
+            self.hs.append(h)
+            self.synced.append(0)
+        return len(self.hs)
+
+    def cancel(self) -> None:
+        """Stop every copy's solve at its next check."""
+        for h in self.hs:
+            h.cancelSolve()
 
     def prune(self) -> int:
         """Age the cuts by the last solution (slack: older) and drop the old ones."""
         if not self.cuts or self.cbc:
             return 0
+        self._sync(0)
         sol = self.h.getSolution()
         activity = np.asarray(sol.row_value, dtype=float)[self.base_rows :]
         lower = np.array([c.const for c in self.cuts])
@@ -291,6 +331,8 @@ class MasterSolver:
             return 0
         rows = (old + self.base_rows).astype(np.int32)
         self.h.deleteRows(rows.size, rows)
+        del self.hs[1:], self.synced[1:]  # copies are made again, from the rows kept
+        self.synced[0] -= int(old.size)
         keep = np.ones(len(self.cuts), dtype=bool)
         keep[old] = False
         self.cuts = [c for c, k in zip(self.cuts, keep.tolist(), strict=True) if k]
@@ -309,7 +351,7 @@ class MasterSolver:
 
         if self.cbc:
             return self._solve_cbc(time_limit, gap)
-        h = self.h
+        h = self._sync(0)
         h.setOptionValue("time_limit", math.inf if time_limit is None else max(time_limit, 0.01))
         h.setOptionValue("mip_rel_gap", gap)
         if start is not None and self.is_mip:
