@@ -273,7 +273,7 @@ def test_time_limit_in_the_stock_first_milp_gives_the_plan_with_stock_used_first
         return original(self, time_limit, gap, start)
 
     def node_out_of_time(self, low, up, basis, time_limit, lane=0):  # type: ignore[no-untyped-def]
-        return "limit", -np.inf, None, None
+        return "limit", -np.inf, None, None, None
 
     monkeypatch.setattr(MasterSolver, "solve", out_of_time)  # HiGHS' MILP (CBC's path)
     monkeypatch.setattr(MasterSolver, "node", node_out_of_time)  # the tree's LPs
@@ -321,6 +321,41 @@ def test_a_failed_node_of_the_tree_is_an_internal_error(monkeypatch: pytest.Monk
     from optimizer.solve.benders_highs import MasterSolver
 
     p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
-    monkeypatch.setattr(MasterSolver, "node", lambda *a: ("error", -np.inf, None, None))
+    monkeypatch.setattr(MasterSolver, "node", lambda *a: ("error", -np.inf, None, None, None))
     with pytest.raises(InternalError, match="search over the master's binaries"):
         solve_benders(p, SolverOptions(), InProcess())
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_tree_in_one_lane_or_two_gives_the_whole_models_optimum(threads: int) -> None:
+    """The tree's nodes are searched by one thread or by two at once (each with its own
+    copy of the master): either way the answer is proven and costs what the whole MILP's
+    optimum costs (solved without decomposition)."""
+    sc = Scenario.model_validate(generate(**CASES_GENERATED["sampled"]))
+    whole = run_scenario(sc, SolverOptions(), decompose="off")
+    split = run_scenario(sc, SolverOptions(threads=threads), decompose="benders")
+    assert split.model_size["benders"]["stock_first_binaries"] > 0  # the tree ran
+    assert split.plan.status == "optimal" and split.check.ok
+    assert _same(split.plan.objective, whole.plan.objective)
+
+
+def test_a_failed_node_in_a_lane_of_the_tree_is_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A node that fails in one of the tree's threads ends the whole search as an internal
+    error (the other lane is stopped), never a skipped subtree."""
+    import threading
+
+    from optimizer.solve.benders_highs import MasterSolver
+
+    original = MasterSolver.node
+
+    def fails_in_a_lane(self, low, up, basis, time_limit, lane=0):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name.startswith("tree"):
+            return "error", -np.inf, None, None, None
+        return original(self, low, up, basis, time_limit, lane)
+
+    p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
+    monkeypatch.setattr(MasterSolver, "node", fails_in_a_lane)
+    with pytest.raises(InternalError, match="search over the master's binaries"):
+        solve_benders(p, SolverOptions(threads=2), InProcess())

@@ -44,7 +44,7 @@ from optimizer.solve.benders_highs import MasterSolver
 
 WHOLE = 1e-6  # a binary this close to 0 or 1 is whole
 
-Kid = tuple[np.ndarray, np.ndarray, tuple[Any, ...]]  # low, up, (status, value, q, basis)
+Kid = tuple[np.ndarray, np.ndarray, tuple[Any, ...]]  # low, up, (status, value, q, dj, basis)
 
 
 @dataclass(order=True)
@@ -56,6 +56,7 @@ class Node:
     low: np.ndarray = field(compare=False)
     up: np.ndarray = field(compare=False)
     q: np.ndarray = field(compare=False)  # the binaries at the node's LP optimum
+    dj: np.ndarray = field(compare=False)  # and their reduced costs
     basis: Any = field(compare=False)
 
 
@@ -80,6 +81,7 @@ class Tree:
     working: dict[int, float] = field(default_factory=dict)  # lane: bound of its node
     nodes: int = 0
     lps: int = 0
+    fixed: int = 0  # binaries fixed by their reduced costs
     count: int = 0
     stop: bool = False  # set when the search must end now (an error, a signal)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -118,14 +120,20 @@ class Tree:
             self.pruned = min(self.pruned, bound)
 
     def push(
-        self, bound: float, low: np.ndarray, up: np.ndarray, q: np.ndarray, basis: Any
+        self,
+        bound: float,
+        low: np.ndarray,
+        up: np.ndarray,
+        q: np.ndarray,
+        dj: np.ndarray,
+        basis: Any,
     ) -> None:
         with self.lock:
             if bound >= self.cutoff():
                 self.pruned = min(self.pruned, bound)
                 return
             self.count += 1
-            heapq.heappush(self.open, Node(bound, self.count, low, up, q, basis))
+            heapq.heappush(self.open, Node(bound, self.count, low, up, q, dj, basis))
 
 
 @dataclass
@@ -153,19 +161,19 @@ class Lane:
 
     def settle(
         self, low: np.ndarray, up: np.ndarray, basis: Any
-    ) -> tuple[str, float, np.ndarray | None, Any, Evaluated | None]:
+    ) -> tuple[str, float, np.ndarray | None, np.ndarray | None, Any, Evaluated | None]:
         """The node's LP, priced and cut until its value meets its plan's cost (or no cut
-        is violated, or its value reaches the cutoff): status, value, binaries, basis,
-        and the last plan priced."""
+        is violated, or its value reaches the cutoff): status, value, binaries, their
+        reduced costs, basis, and the last plan priced."""
         tree = self.tree
         evaluated = None
         while True:
-            status, value, values, basis = self.solve(low, up, basis)
+            status, value, values, basis, dj = self.solve(low, up, basis)
             if status != "optimal" or values is None:
-                return status, value, None, basis, evaluated
+                return status, value, None, None, basis, evaluated
             q = values[tree.solver.integer]
             if value >= tree.cutoff():  # pruned whatever its plan costs
-                return status, value, q, basis, evaluated
+                return status, value, q, dj, basis, evaluated
             with tree.pricing:
                 t0 = time.perf_counter()
                 evaluated, gx, gr = price_plan(
@@ -181,48 +189,49 @@ class Lane:
                     tree.bounds.rounds += 1
                     tree.bounds.cuts += 0 if done else len(fresh)
             if done:
-                return "optimal", value, q, basis, evaluated
+                return "optimal", value, q, dj, basis, evaluated
 
     def child(self, low: np.ndarray, up: np.ndarray, basis: Any) -> str:
         """A node whose binaries are whole: priced and cut until settled; then a plan, or
         (when the cuts made the binaries fractional) an open node again."""
         tree = self.tree
-        status, value, q, basis, evaluated = self.settle(low, up, basis)
+        status, value, q, dj, basis, evaluated = self.settle(low, up, basis)
         if status == "limit":
             return "limit"
-        if status != "optimal" or q is None:
+        if status != "optimal" or q is None or dj is None:
             return "done"
         tree.offer(evaluated, q)
         if whole(q):  # settled: nothing in this node is cheaper than its LP value
             tree.prune(value)
         else:
-            tree.push(value, low, up, q, basis)
+            tree.push(value, low, up, q, dj, basis)
         return "done"
 
     def expand(self, node: Node) -> str:
         """Branch on the node (or settle it when its binaries are whole): "done", or
         "limit" with the node open again."""
         tree = self.tree
+        fix_by_reduced_cost(tree, node)
         frac = np.flatnonzero(np.minimum(node.q, 1.0 - node.q) > WHOLE)
         if frac.size == 0:  # whole but not priced yet (cuts came since): settle it
             if self.child(node.low, node.up, node.basis) == "limit":
-                tree.push(node.bound, node.low, node.up, node.q, node.basis)
+                tree.push(node.bound, node.low, node.up, node.q, node.dj, node.basis)
                 return "limit"
             return "done"
         kids = self.strong(node, frac)
         if kids is None or any(answer[0] == "limit" for _, _, answer in kids):
-            tree.push(node.bound, node.low, node.up, node.q, node.basis)
+            tree.push(node.bound, node.low, node.up, node.q, node.dj, node.basis)
             return "limit"
         outcome = "done"
         for low, up, answer in kids:
-            status, value, q, basis = answer
+            status, value, q, dj, basis = answer
             if status != "optimal" or q is None:
                 continue
             # out of time: the kids left stay open (their bounds count in the lower bound)
             if not whole(q) or outcome == "limit":
-                tree.push(value, low, up, q, basis)
+                tree.push(value, low, up, q, dj, basis)
             elif self.child(low, up, basis) == "limit":
-                tree.push(value, low, up, q, basis)
+                tree.push(value, low, up, q, dj, basis)
                 outcome = "limit"
         return outcome
 
@@ -275,15 +284,40 @@ class Lane:
 
     def solved(self, node: Node, low: np.ndarray, up: np.ndarray) -> Kid | None:
         """The node's LP between `low` and `up`, from the node's basis."""
-        status, value, values, basis = self.solve(low, up, node.basis)
+        status, value, values, basis, dj = self.solve(low, up, node.basis)
         if status == "limit":
             return None
         q = values[self.tree.solver.integer] if values is not None else None
-        return low, up, (status, value if status == "optimal" else math.inf, q, basis)
+        return low, up, (status, value if status == "optimal" else math.inf, q, dj, basis)
 
 
 def whole(q: np.ndarray) -> bool:
     return bool(np.all(np.minimum(q, 1.0 - q) <= WHOLE))
+
+
+DJ_MARGIN = 1e-6  # relative: the reduced costs are trusted to this much less
+
+
+def fix_by_reduced_cost(tree: Tree, node: Node) -> None:
+    """Fix, in the node's subtree, every free binary whose other value cannot hold a
+    better plan: by LP duality each point of the node's LP with binary j moved from its
+    bound costs at least the node's value plus |reduced cost of j| (cuts added later only
+    raise it). Those with that sum at the cutoff or above are fixed where they are."""
+    cutoff = tree.cutoff()
+    if not math.isfinite(cutoff):
+        return
+    free = node.low < node.up
+    gain = np.abs(node.dj) * (1.0 - DJ_MARGIN)
+    at0 = free & (node.q <= WHOLE) & (node.dj > 0) & (node.bound + gain >= cutoff)
+    at1 = free & (node.q >= 1.0 - WHOLE) & (node.dj < 0) & (node.bound + gain >= cutoff)
+    if not (at0.any() or at1.any()):
+        return
+    node.low, node.up = node.low.copy(), node.up.copy()
+    node.up[at0] = 0.0
+    node.low[at1] = 1.0
+    tree.prune(float(node.bound + gain[at0 | at1].min()))
+    with tree.lock:
+        tree.fixed += int(at0.sum() + at1.sum())
 
 
 def lanes_for(threads: int | None) -> int:
@@ -309,10 +343,10 @@ def search_tree(
     first = Lane(tree, 0)
     n = solver.integer.size
     zeros, ones = np.zeros(n), np.ones(n)
-    status, value, q, basis, evaluated = first.settle(zeros, ones, None)
+    status, value, q, dj, basis, evaluated = first.settle(zeros, ones, None)
     if status == "infeasible":
         return None, "infeasible"
-    if status != "optimal" or q is None:
+    if status != "optimal" or q is None or dj is None:
         return None, "limit"
     bounds.lower = max(bounds.lower, value)
     root = basis
@@ -322,17 +356,17 @@ def search_tree(
     for fixed in (zeros, (q > WHOLE).astype(float)):
         if tree.best is not None:
             break
-        s0, _v0, q0, _b0, e0 = first.settle(fixed, fixed, root)
+        s0, _v0, q0, _d0, _b0, e0 = first.settle(fixed, fixed, root)
         if s0 == "optimal":
             tree.offer(e0, q0)
         elif s0 != "infeasible":
             return tree.best, "limit"
-    tree.push(value, zeros, ones, q, root)
+    tree.push(value, zeros, ones, q, dj, root)
     status = _branch(tree)
     bounds.lower = max(bounds.lower, tree.lower())
     say(
-        f"tree: {tree.nodes} nodes, {tree.lps} LPs, lower {tree.lower():.10g}, "
-        f"best {bounds.upper:.10g} ({status})"
+        f"tree: {tree.nodes} nodes, {tree.lps} LPs, {tree.fixed} binaries fixed by reduced "
+        f"cost, lower {tree.lower():.10g}, best {bounds.upper:.10g} ({status})"
     )
     return tree.best, status
 
@@ -378,7 +412,8 @@ def _branch(tree: Tree) -> str:
                     best = tree.best.upper if tree.best is not None else math.inf
                     tree.say(
                         f"tree: node {tree.nodes}, {len(tree.open)} open, "
-                        f"lower {tree.lower():.10g}, best {best:.10g}, {tree.lps} LPs"
+                        f"lower {tree.lower():.10g}, best {best:.10g}, {tree.lps} LPs, "
+                        f"{tree.fixed} fixed"
                     )
         except BaseException:  # a signal or a failed lane: the other lanes stop too
             tree.stop = True

@@ -216,11 +216,11 @@ class MasterSolver:
         basis: Any | None,
         time_limit: float | None,
         lane: int = 0,
-    ) -> tuple[str, float, np.ndarray | None, Any | None]:
+    ) -> tuple[str, float, np.ndarray | None, Any | None, np.ndarray | None]:
         """The master as an LP with its yes/no decisions between `low` and `up` (a node of
         the tree over them), from `basis` (a node's; rows added since are basic), in the
         copy `lane`: status ("optimal", "infeasible", "limit", "error"), value, values,
-        basis."""
+        basis, and the reduced costs of the yes/no decisions."""
         import highspy
 
         if lane == 0:
@@ -245,14 +245,17 @@ class MasterSolver:
             _run_interruptibly(h)
         status = h.getModelStatus()
         if status == k.kOptimal:
-            values = np.asarray(h.getSolution().col_value, dtype=float)
-            return "optimal", float(h.getInfo().objective_function_value), values, h.getBasis()
+            sol = h.getSolution()
+            values = np.asarray(sol.col_value, dtype=float)
+            reduced = np.asarray(sol.col_dual, dtype=float)[self.integer]
+            value = float(h.getInfo().objective_function_value)
+            return "optimal", value, values, h.getBasis(), reduced
         if status in (k.kInfeasible, k.kUnboundedOrInfeasible):
-            return "infeasible", math.inf, None, None
+            return "infeasible", math.inf, None, None, None
         if status in (k.kTimeLimit, k.kInterrupt):
-            return "limit", -math.inf, None, None
+            return "limit", -math.inf, None, None, None
         self.message = h.modelStatusToString(status)
-        return "error", -math.inf, None, None
+        return "error", -math.inf, None, None, None
 
     def _extended(self, basis: Any, h: Any) -> Any | None:
         """A basis of fewer rows made whole for `h`: the cut rows added since are basic
