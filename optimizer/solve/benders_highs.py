@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +140,18 @@ class Chunks:
 
 
 CUT_AGE = 5  # rounds a cut may stay slack before it leaves the master
+# a node's LP that the dual simplex leaves unsettled from its basis and from scratch is
+# solved once more by the primal simplex, then by the interior point method
+FALLBACKS = (("simplex_strategy", 4), ("solver", "ipm"))
+
+
+def _run_node(h: Any) -> None:
+    """Solve in this thread when it is a lane of the tree (its main thread takes the
+    signals and stops the lanes by `MasterSolver.cancel`), else interruptibly."""
+    if threading.current_thread() is threading.main_thread():
+        _run_interruptibly(h)
+    else:
+        h.run()
 
 
 class MasterSolver:
@@ -239,10 +252,22 @@ class MasterSolver:
         h.setOptionValue("time_limit", math.inf if time_limit is None else max(time_limit, 0.01))
         k = highspy.HighsModelStatus
         settled = (k.kOptimal, k.kInfeasible, k.kUnboundedOrInfeasible, k.kTimeLimit, k.kInterrupt)
-        _run_interruptibly(h)
+        _run_node(h)
         if h.getModelStatus() not in settled:  # numerical trouble: once more from scratch
             h.clearSolver()
-            _run_interruptibly(h)
+            _run_node(h)
+        for option, setting in FALLBACKS:  # and then by other methods
+            if h.getModelStatus() in settled:
+                break
+            h.clearSolver()
+            h.setOptionValue(option, setting)
+            try:
+                _run_node(h)
+            finally:
+                h.resetOptions()
+                h.setOptionValue("output_flag", False)
+                if self.threads is not None:
+                    h.setOptionValue("threads", int(self.threads))
         status = h.getModelStatus()
         if status == k.kOptimal:
             sol = h.getSolution()
@@ -309,6 +334,7 @@ class MasterSolver:
             if self.threads is not None:
                 h.setOptionValue("threads", int(self.threads))
             pass_model(h, relaxed)
+            h.HandleUserInterrupt = True  # so that `cancel` stops it
             self.hs.append(h)
             self.synced.append(0)
         return len(self.hs)

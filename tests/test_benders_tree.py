@@ -1,0 +1,102 @@
+"""The branch and bound over the master's binaries (optimizer/app/benders_tree.py):
+fixing by reduced costs, worked by hand."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from optimizer.app.benders_plans import Bounds
+from optimizer.app.benders_tree import Node, Tree, fix_by_reduced_cost
+
+
+def _tree(best: float | None, target: float = 0.0) -> Tree:
+    none: Any = None
+    tree = Tree(none, none, [], [], none, none, Bounds(), target, None, lambda _m: None)
+    tree.best = None if best is None else SimpleNamespace(upper=best)  # type: ignore[assignment]
+    return tree
+
+
+def _node() -> Node:
+    # LP value 100; binaries 0 and 1 at 0, binary 2 at 1, binary 3 fractional, binary 4
+    # at 0 but already fixed there
+    return Node(
+        100.0,
+        1,
+        np.array([0.0, 0.0, 0.0, 0.0, 0.0]),
+        np.array([1.0, 1.0, 1.0, 1.0, 0.0]),
+        np.array([0.0, 0.0, 1.0, 0.5, 0.0]),
+        np.array([15.0, 5.0, -12.0, 0.0, 40.0]),
+        None,
+    )
+
+
+def test_binaries_whose_other_value_cannot_beat_the_best_plan_are_fixed() -> None:
+    """Best plan 110 (gap 0): binary 0 at 1 costs at least 100 + 15 = 115 >= 110, fixed at
+    0; binary 2 at 0 at least 100 + 12 = 112, fixed at 1; binary 1 (105 < 110) and the
+    fractional binary 3 stay free; binary 4 was fixed already. The least bound of what
+    was cut away, 112 (less the margin), is kept as a pruned bound."""
+    tree, node = _tree(110.0), _node()
+    fix_by_reduced_cost(tree, node)
+    assert node.low.tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert node.up.tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]
+    assert tree.fixed == 2
+    assert tree.pruned == pytest.approx(112.0, rel=1e-5) and tree.pruned <= 112.0
+
+
+def test_the_gap_lowers_the_cutoff() -> None:
+    """Best plan 110 with a gap a little above 5/110: the cutoff is just below 105, so
+    binary 1 (at least 100 + 5, less the margin of 1e-6 of its reduced cost) is fixed
+    at 0 too."""
+    tree, node = _tree(110.0, target=5.0001 / 110.0), _node()
+    fix_by_reduced_cost(tree, node)
+    assert node.up.tolist() == [0.0, 0.0, 1.0, 1.0, 0.0]
+    assert tree.fixed == 3
+
+
+def test_nothing_is_fixed_without_a_plan() -> None:
+    tree, node = _tree(None), _node()
+    fix_by_reduced_cost(tree, node)
+    assert node.low.tolist() == [0.0] * 5 and tree.fixed == 0
+
+
+def test_node_lps_the_dual_simplex_leaves_unsettled_go_to_the_fallbacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every node LP the dual simplex leaves unsettled, from the node's basis and from
+    scratch (simulated by an iteration limit of 0), is solved by the primal simplex: the
+    search still ends proven at the whole model's optimum."""
+    from benchmarks.generate import generate
+    from optimizer.app.pipeline import run_scenario
+    from optimizer.schema.scenario import Scenario
+    from optimizer.solve import benders_highs
+    from optimizer.solve.status import SolverOptions
+    from tests.test_benders import CASES_GENERATED
+
+    real = benders_highs._run_node
+    calls = {"unsettled": 0, "primal": 0}
+
+    def flaky(h: Any) -> None:
+        if h.getOptionValue("simplex_strategy")[1] == 4:  # the first fallback
+            calls["primal"] += 1
+            real(h)
+            return
+        calls["unsettled"] += 1
+        limit = h.getOptionValue("simplex_iteration_limit")[1]
+        h.setOptionValue("simplex_iteration_limit", 0)
+        try:
+            real(h)
+        finally:
+            h.setOptionValue("simplex_iteration_limit", limit)
+
+    monkeypatch.setattr(benders_highs, "_run_node", flaky)
+    sc = Scenario.model_validate(generate(**CASES_GENERATED["sampled"]))
+    split = run_scenario(sc, SolverOptions(), decompose="benders")
+    monkeypatch.setattr(benders_highs, "_run_node", real)
+    whole = run_scenario(sc, SolverOptions(), decompose="off")
+    assert calls["primal"] > 0  # (a node whose basis is optimal already needs no fallback)
+    assert split.plan.status == "optimal" and split.check.ok
+    assert abs(split.plan.objective - whole.plan.objective) <= 1e-6 * whole.plan.objective
