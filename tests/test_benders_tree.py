@@ -100,3 +100,31 @@ def test_node_lps_the_dual_simplex_leaves_unsettled_go_to_the_fallbacks(
     assert calls["primal"] > 0  # (a node whose basis is optimal already needs no fallback)
     assert split.plan.status == "optimal" and split.check.ok
     assert abs(split.plan.objective - whole.plan.objective) <= 1e-6 * whole.plan.objective
+
+
+def test_a_master_kept_across_solves_gets_the_seconds_left_not_fewer() -> None:
+    """HiGHS holds `time_limit` against the run time of every solve of an instance so far:
+    a master that has already spent more than the seconds left must still get them (a run
+    stopped early with time to spare was the bug), and a node's LP that needs little time
+    solves to optimality."""
+    from benchmarks.generate import generate
+    from optimizer.model.benders_blocks import build_master, material_blocks
+    from optimizer.model.parameters import build_parameters
+    from optimizer.schema.scenario import Scenario
+    from optimizer.solve.benders_highs import MasterSolver
+    from optimizer.solve.status import SolverOptions
+    from tests.test_benders import CASES_GENERATED
+
+    p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
+    mats = material_blocks(p)
+    solver = MasterSolver(build_master(p, mats, frozenset()), mats, SolverOptions())
+    for _ in range(10_000):  # spend more than a second of the instance's run time
+        if solver.h.getRunTime() > 1.0:
+            break
+        solver.h.clearSolver()
+        solver.h.run()
+    assert solver.h.getRunTime() > 1.0
+    solver.h.clearSolver()  # the next solve needs iterations
+    none = np.zeros(0)
+    status, value, *_ = solver.node(none, none, None, 0.5)
+    assert status == "optimal" and np.isfinite(value)

@@ -145,6 +145,16 @@ CUT_AGE = 5  # rounds a cut may stay slack before it leaves the master
 FALLBACKS = (("simplex_strategy", 4), ("solver", "ipm"))
 
 
+def _limit(h: Any, seconds: float | None) -> None:
+    """Limit the next solve of a HiGHS instance kept across solves to `seconds`. HiGHS
+    holds its `time_limit` against the run time of all the instance's solves so far, so
+    the limit is that time plus the seconds left."""
+    if seconds is None:
+        h.setOptionValue("time_limit", math.inf)
+    else:
+        h.setOptionValue("time_limit", float(h.getRunTime()) + max(seconds, 0.01))
+
+
 def _run_node(h: Any) -> None:
     """Solve in this thread when it is a lane of the tree (its main thread takes the
     signals and stops the lanes by `MasterSolver.cancel`), else interruptibly."""
@@ -249,7 +259,7 @@ class MasterSolver:
         whole = None if basis is None else self._extended(basis, h)
         if whole is not None:
             h.setBasis(whole)
-        h.setOptionValue("time_limit", math.inf if time_limit is None else max(time_limit, 0.01))
+        _limit(h, time_limit)
         k = highspy.HighsModelStatus
         settled = (k.kOptimal, k.kInfeasible, k.kUnboundedOrInfeasible, k.kTimeLimit, k.kInterrupt)
         _run_node(h)
@@ -381,7 +391,7 @@ class MasterSolver:
         if self.cbc:
             return self._solve_cbc(time_limit, gap)
         h = self._sync(0)
-        h.setOptionValue("time_limit", math.inf if time_limit is None else max(time_limit, 0.01))
+        _limit(h, time_limit)
         h.setOptionValue("mip_rel_gap", gap)
         if start is not None and self.is_mip:
             sol = highspy.HighsSolution()
