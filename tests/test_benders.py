@@ -28,7 +28,7 @@ from optimizer.model.benders_blocks import chunk_specs, material_blocks
 from optimizer.model.parameters import build_parameters
 from optimizer.results.check import check_plan
 from optimizer.schema.scenario import Scenario
-from optimizer.solve.benders_highs import RecourseChunk
+from optimizer.solve.benders_chunks import RecourseChunk
 from optimizer.solve.status import SolverOptions
 from tests.conftest import CASES, run_cli
 

@@ -20,7 +20,7 @@ from optimizer.model.benders_blocks import ChunkSpec, Cut, Master, MaterialBlock
 from optimizer.model.parameters import Parameters
 from optimizer.model.solution import Solution, clean
 from optimizer.results.risk import cvar_of
-from optimizer.solve.benders_highs import ChunkAnswer
+from optimizer.solve.benders_chunks import ChunkAnswer
 
 IN_OUT = 0.5  # weight of the master's plan in the point the subproblems are asked about
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from optimizer.common.errors import InternalError
 from optimizer.model.benders_blocks import ChunkSpec
-from optimizer.solve.benders_highs import ChunkAnswer, Chunks
+from optimizer.solve.benders_chunks import ChunkAnswer, Chunks
 
 Plans = dict[int, tuple[np.ndarray, np.ndarray]]
 

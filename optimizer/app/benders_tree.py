@@ -19,6 +19,9 @@ With a plan in hand, every node bounded below its cost by more than the gap must
 searched, in whatever order: the nodes are taken best first by up to `lanes` threads,
 each solving its node's LPs in its own copy of the master (HiGHS releases the GIL while
 it solves). Pricing a plan and adding its cuts is one lane at a time.
+
+Longer than 400 lines because the search is one algorithm: its shared state, a lane's
+work on a node and the loop that hands the nodes to the lanes use each other's fields.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ with stock before shortage there) and, with CVaR, the threshold eta. So:
   have the same block and are solved once (probabilities add up).
 
 How the rounds use them: `optimizer.app.benders`; the HiGHS instances that
-hold them: `optimizer.solve.benders_highs`.
+hold them: `optimizer.solve.benders_chunks` and `optimizer.solve.benders_highs`.
 """
 
 from __future__ import annotations

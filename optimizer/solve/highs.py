@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -174,6 +175,16 @@ def _solved_fixed_lp(form: MatrixForm, values: np.ndarray) -> object | None:
         _run_interruptibly(h)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
+    return h
+
+
+def quiet_highs() -> Any:
+    """A HiGHS instance that prints nothing (solves kept across rounds log their own)."""
+    import highspy
+
+    with quiet_stdout(False):
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
     return h
 
 
