@@ -133,7 +133,7 @@ class Tree:
     ) -> None:
         with self.lock:
             if bound >= self.cutoff():
-                self.pruned = min(self.pruned, bound)
+                self.prune(bound)
                 return
             self.count += 1
             heapq.heappush(self.open, Node(bound, self.count, low, up, q, dj, basis))
@@ -394,7 +394,7 @@ def _branch(tree: Tree) -> str:
                             break
                         node = heapq.heappop(tree.open)
                         if node.bound >= tree.cutoff():
-                            tree.pruned = min(tree.pruned, node.bound)
+                            tree.prune(node.bound)
                             continue
                         lane = free.pop()
                         tree.nodes += 1
