@@ -272,7 +272,7 @@ def test_time_limit_in_the_stock_first_milp_gives_the_plan_with_stock_used_first
             return "limit", -np.inf, None
         return original(self, time_limit, gap, start)
 
-    def node_out_of_time(self, low, up, basis, time_limit, lane=0):  # type: ignore[no-untyped-def]
+    def node_out_of_time(self, low, up, basis, time_limit, lane=0, bound=np.inf):  # type: ignore[no-untyped-def]
         return "limit", -np.inf, None, None, None
 
     monkeypatch.setattr(MasterSolver, "solve", out_of_time)  # HiGHS' MILP (CBC's path)
@@ -350,10 +350,10 @@ def test_a_failed_node_in_a_lane_of_the_tree_is_an_internal_error(
 
     original = MasterSolver.node
 
-    def fails_in_a_lane(self, low, up, basis, time_limit, lane=0):  # type: ignore[no-untyped-def]
+    def fails_in_a_lane(self, low, up, basis, time_limit, lane=0, bound=np.inf):  # type: ignore[no-untyped-def]
         if threading.current_thread().name.startswith("tree"):
             return "error", -np.inf, None, None, None
-        return original(self, low, up, basis, time_limit, lane)
+        return original(self, low, up, basis, time_limit, lane, bound)
 
     p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
     monkeypatch.setattr(MasterSolver, "node", fails_in_a_lane)

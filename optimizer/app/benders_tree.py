@@ -151,7 +151,8 @@ class Lane:
         if tree.stop:
             return "limit", -math.inf, None, None
         t0 = time.perf_counter()
-        answer = tree.solver.node(low, up, basis, tree.left(), self.index)
+        best = tree.best.upper if tree.best is not None else math.inf
+        answer = tree.solver.node(low, up, basis, tree.left(), self.index, best)
         with tree.lock:
             tree.bounds.master_seconds += time.perf_counter() - t0
             tree.lps += 1
@@ -201,6 +202,8 @@ class Lane:
         status, value, q, dj, basis, evaluated = self.settle(low, up, basis)
         if status == "limit":
             return "limit"
+        if status == "bound":  # its LP is above the best plan's cost
+            tree.prune(value)
         if status != "optimal" or q is None or dj is None:
             return "done"
         tree.offer(evaluated, q)
@@ -228,6 +231,8 @@ class Lane:
         outcome = "done"
         for low, up, answer in kids:
             status, value, q, dj, basis = answer
+            if status == "bound":
+                tree.prune(value)
             if status != "optimal" or q is None:
                 continue
             # out of time: the kids left stay open (their bounds count in the lower bound)
@@ -291,7 +296,8 @@ class Lane:
         if status == "limit":
             return None
         q = values[self.tree.solver.integer] if values is not None else None
-        return low, up, (status, value if status == "optimal" else math.inf, q, dj, basis)
+        value = value if status in ("optimal", "bound") else math.inf
+        return low, up, (status, value, q, dj, basis)
 
 
 def whole(q: np.ndarray) -> bool:

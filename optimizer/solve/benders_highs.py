@@ -119,11 +119,13 @@ class MasterSolver:
         basis: Any | None,
         time_limit: float | None,
         lane: int = 0,
+        bound: float = math.inf,
     ) -> tuple[str, float, np.ndarray | None, Any | None, np.ndarray | None]:
         """The master as an LP with its yes/no decisions between `low` and `up` (a node of
         the tree over them), from `basis` (a node's; rows added since are basic), in the
-        copy `lane`: status ("optimal", "infeasible", "limit", "error"), value, values,
-        basis, and the reduced costs of the yes/no decisions."""
+        copy `lane`: status ("optimal", "infeasible", "limit", "error", or "bound" when
+        the dual simplex proved the LP's value above `bound` and stopped there: value
+        `bound`), value, values, basis, and the reduced costs of the yes/no decisions."""
         import highspy
 
         if lane == 0:
@@ -140,8 +142,18 @@ class MasterSolver:
         if whole is not None:
             h.setBasis(whole)
         _limit(h, time_limit)
+        # the dual simplex stops once its objective, recomputed with the costs it did not
+        # perturb, is above `bound` (what HiGHS's own MIP does with its node LPs)
+        h.setOptionValue("objective_bound", bound)
         k = highspy.HighsModelStatus
-        settled = (k.kOptimal, k.kInfeasible, k.kUnboundedOrInfeasible, k.kTimeLimit, k.kInterrupt)
+        settled = (
+            k.kOptimal,
+            k.kInfeasible,
+            k.kUnboundedOrInfeasible,
+            k.kTimeLimit,
+            k.kInterrupt,
+            k.kObjectiveBound,
+        )
         _run_node(h)
         if h.getModelStatus() not in settled:  # numerical trouble: once more from scratch
             h.clearSolver()
@@ -160,6 +172,8 @@ class MasterSolver:
                 if self.threads is not None:
                     h.setOptionValue("threads", int(self.threads))
         status = h.getModelStatus()
+        if status == k.kObjectiveBound:
+            return "bound", bound, None, None, None
         if status == k.kOptimal:
             sol = h.getSolution()
             values = np.asarray(sol.col_value, dtype=float)
@@ -271,6 +285,7 @@ class MasterSolver:
             return self._solve_cbc(time_limit, gap)
         h = self._sync(0)
         _limit(h, time_limit)
+        h.setOptionValue("objective_bound", math.inf)
         h.setOptionValue("mip_rel_gap", gap)
         if start is not None and self.is_mip:
             sol = highspy.HighsSolution()
