@@ -324,7 +324,8 @@ class Cut:
 def cut_rows(
     master: Master, mats: list[MaterialBlocks], cuts: list[Cut]
 ) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """Cuts as master rows: `theta - g'x - h'r >= const`."""
+    """Cuts as master rows: `theta - g'x - h'r >= const`, each divided by its largest
+    coefficient (`row_scale`)."""
     built = master.built
     rows = []
     for cut in cuts:
@@ -336,5 +337,28 @@ def cut_rows(
         coefs = np.concatenate([[1.0], -cut.gx, -cut.gr])
         keep = (cols >= 0) & (coefs != 0.0)
         keep[0] = True
-        rows.append((cols[keep], coefs[keep], cut.const))
+        coefs = coefs[keep]
+        scale = row_scale(coefs)
+        rows.append((cols[keep], coefs / scale, cut.const / scale))
     return rows
+
+
+SMALLEST = 1e-9  # HiGHS drops matrix values below this (its small_matrix_value)
+LARGEST_SCALE = 1e6
+
+
+def row_scale(coefs: np.ndarray) -> float:
+    """What a cut row is divided by: its largest coefficient, at most 1e6, and never so much
+    that a coefficient falls below what HiGHS keeps (1 when it would).
+
+    A cut's terms are money per tonne (a shortage can cost millions per tonne) and its
+    bound is money (10^8 and more), while HiGHS holds every row to 1e-7 absolute: a row
+    of money is held to 1e-15 of itself, below what doubles resolve, and the simplex
+    iterates on rounding noise (one node's LP: 64,000 iterations from its parent's
+    basis, 6 with the rows divided by 10^6). Divided, the row is held to at most 0.1 of
+    money. The same inequality: the plans it admits are the same."""
+    size = np.abs(coefs)
+    largest = float(size.max())
+    smallest = float(size[size > 0].min())
+    scale = min(largest, LARGEST_SCALE, smallest / SMALLEST)
+    return max(scale, 1.0)

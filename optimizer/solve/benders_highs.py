@@ -254,7 +254,7 @@ class MasterSolver:
         self._sync(0)
         sol = self.h.getSolution()
         activity = np.asarray(sol.row_value, dtype=float)[self.base_rows :]
-        lower = np.array([c.const for c in self.cuts])
+        lower = np.array([lo for _, _, lo in self.rows])  # as the rows hold them (scaled)
         slack = activity - lower > 1e-6 * np.maximum(1.0, np.abs(lower))
         age = np.where(slack, np.asarray(self.age) + 1, 0)
         old = np.flatnonzero(age >= CUT_AGE)
