@@ -128,3 +128,45 @@ def test_a_master_kept_across_solves_gets_the_seconds_left_not_fewer() -> None:
     none = np.zeros(0)
     status, value, *_ = solver.node(none, none, None, 0.5)
     assert status == "optimal" and np.isfinite(value)
+
+
+def test_a_node_lp_only_the_interior_point_method_calls_infeasible_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HiGHS' interior point method has called a feasible node LP of these masters
+    infeasible (its crossover not run). When the simplex leaves a node unsettled and only
+    that method then says "infeasible", the node is not pruned on its word: the node is an
+    error (the run an internal error), never a silently dropped subtree."""
+    import highspy
+
+    from benchmarks.generate import generate
+    from optimizer.model.benders_blocks import build_master, material_blocks
+    from optimizer.model.parameters import build_parameters
+    from optimizer.schema.scenario import Scenario
+    from optimizer.solve import benders_highs
+    from optimizer.solve.benders_highs import MasterSolver
+    from optimizer.solve.status import SolverOptions
+    from tests.test_benders import CASES_GENERATED
+
+    p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
+    mats = material_blocks(p)
+    solver = MasterSolver(build_master(p, mats, frozenset()), mats, SolverOptions())
+    k = highspy.HighsModelStatus
+    said: dict[int, Any] = {}
+
+    def run(h: Any) -> None:  # the simplex stops at once; the IPM "finds" infeasibility
+        said[id(h)] = k.kInfeasible if h.getOptionValue("solver")[1] == "ipm" else k.kUnknown
+
+    real_status = highspy.Highs.getModelStatus
+    monkeypatch.setattr(benders_highs, "_run_node", run)
+    monkeypatch.setattr(
+        highspy.Highs, "getModelStatus", lambda h: said.get(id(h), real_status(h))
+    )
+    none = np.zeros(0)
+    status, *_ = solver.node(none, none, None, 10.0)
+    assert status == "error"
+    assert "interior point method alone" in solver.message
+    said.clear()  # the simplex's own "infeasible" is trusted
+    monkeypatch.setattr(benders_highs, "_run_node", lambda h: said.update({id(h): k.kInfeasible}))
+    status, *_ = solver.node(none, none, None, 10.0)
+    assert status == "infeasible"

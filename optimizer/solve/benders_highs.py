@@ -158,9 +158,11 @@ class MasterSolver:
         if h.getModelStatus() not in settled:  # numerical trouble: once more from scratch
             h.clearSolver()
             _run_node(h)
+        method = "simplex"
         for option, setting in FALLBACKS:  # and then by other methods
             if h.getModelStatus() in settled:
                 break
+            method = str(setting) if option == "solver" else method
             h.clearSolver()
             h.setOptionValue(option, setting)
             _limit(h, time_limit)
@@ -180,11 +182,14 @@ class MasterSolver:
             reduced = np.asarray(sol.col_dual, dtype=float)[self.integer]
             value = float(h.getInfo().objective_function_value)
             return "optimal", value, values, h.getBasis(), reduced
-        if status in (k.kInfeasible, k.kUnboundedOrInfeasible):
+        if status in (k.kInfeasible, k.kUnboundedOrInfeasible) and method != "ipm":
             return "infeasible", math.inf, None, None, None
         if status in (k.kTimeLimit, k.kInterrupt):
             return "limit", -math.inf, None, None, None
-        self.message = h.modelStatusToString(status)
+        # HiGHS' interior point method has called a feasible node LP of these masters
+        # infeasible: pruning on its word alone could drop the optimum
+        unconfirmed = " by the interior point method alone" if method == "ipm" else ""
+        self.message = h.modelStatusToString(status) + unconfirmed
         return "error", -math.inf, None, None, None
 
     def _extended(self, basis: Any, h: Any) -> Any | None:
