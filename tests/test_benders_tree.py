@@ -170,3 +170,15 @@ def test_a_node_lp_only_the_interior_point_method_calls_infeasible_is_an_error(
     monkeypatch.setattr(benders_highs, "_run_node", lambda h: said.update({id(h): k.kInfeasible}))
     status, *_ = solver.node(none, none, None, 10.0)
     assert status == "infeasible"
+
+
+def test_a_cut_row_is_divided_by_its_largest_coefficient_within_limits() -> None:
+    """`row_scale`, worked by hand: the largest |coefficient| (theta's 1 counts), at most
+    1e6, never so far that the smallest nonzero falls below HiGHS' 1e-9, never below 1."""
+    from optimizer.model.benders_blocks import row_scale
+
+    assert row_scale(np.array([1.0, -3.0, 0.5])) == 3.0
+    assert row_scale(np.array([1.0, -5e6, -2.0])) == 1e6  # capped
+    assert row_scale(np.array([1.0, -4e5, -2e-5])) == pytest.approx(2e4)  # 2e-5 / 1e-9
+    assert row_scale(np.array([1.0, -4e5, -1e-12])) == 1.0  # already below: as before
+    assert row_scale(np.array([1.0, 0.0, -0.25])) == 1.0
