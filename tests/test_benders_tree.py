@@ -182,3 +182,60 @@ def test_a_cut_row_is_divided_by_its_largest_coefficient_within_limits() -> None
     assert row_scale(np.array([1.0, -4e5, -2e-5])) == pytest.approx(2e4)  # 2e-5 / 1e-9
     assert row_scale(np.array([1.0, -4e5, -1e-12])) == 1.0  # already below: as before
     assert row_scale(np.array([1.0, 0.0, -0.25])) == 1.0
+
+
+def test_a_node_lp_above_the_bound_stops_there_and_one_below_solves() -> None:
+    """`objective_bound`: a node's LP whose optimum is above `bound` comes back "bound"
+    with value `bound` (its LP value is at least that); one whose optimum is below comes
+    back "optimal" with the same value as without a bound."""
+    from benchmarks.generate import generate
+    from optimizer.model.benders_blocks import build_master, material_blocks
+    from optimizer.model.parameters import build_parameters
+    from optimizer.schema.scenario import Scenario
+    from optimizer.solve.benders_highs import MasterSolver
+    from optimizer.solve.status import SolverOptions
+    from tests.test_benders import CASES_GENERATED
+
+    p = build_parameters(Scenario.model_validate(generate(**CASES_GENERATED["sampled"])))
+    mats = material_blocks(p)
+    solver = MasterSolver(build_master(p, mats, frozenset()), mats, SolverOptions())
+    none = np.zeros(0)
+    status, value, *_ = solver.node(none, none, None, 10.0)
+    assert status == "optimal" and value > 0
+    solver.h.clearSolver()
+    solver.h.setOptionValue("presolve", "off")  # the dual simplex on the LP as it is
+    low = 0.5 * value
+    assert solver.node(none, none, None, 10.0, 0, low)[:2] == ("bound", low)
+    solver.h.clearSolver()
+    status, again, *_ = solver.node(none, none, None, 10.0, 0, 2.0 * value)
+    assert status == "optimal" and again == pytest.approx(value, rel=1e-9)
+
+
+def test_the_search_with_node_lps_stopped_at_the_best_plan_ends_at_the_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nodes whose LP stops above the best plan's cost are pruned, and the search still
+    ends proven at the whole model's optimum (solved on its own)."""
+    from benchmarks.generate import generate
+    from optimizer.app.pipeline import run_scenario
+    from optimizer.schema.scenario import Scenario
+    from optimizer.solve.benders_highs import MasterSolver
+    from optimizer.solve.status import SolverOptions
+    from tests.test_benders import CASES_GENERATED
+
+    real = MasterSolver.node
+    seen: list[str] = []
+
+    def counted(self, low, up, basis, time_limit, lane=0, bound=np.inf):  # type: ignore[no-untyped-def]
+        answer = real(self, low, up, basis, time_limit, lane, bound)
+        seen.append(answer[0])
+        return answer
+
+    monkeypatch.setattr(MasterSolver, "node", counted)
+    sc = Scenario.model_validate(generate(**CASES_GENERATED["sampled"]))
+    split = run_scenario(sc, SolverOptions(), decompose="benders")
+    monkeypatch.setattr(MasterSolver, "node", real)
+    whole = run_scenario(sc, SolverOptions(), decompose="off")
+    assert "bound" in seen
+    assert split.plan.status == "optimal" and split.check.ok
+    assert abs(split.plan.objective - whole.plan.objective) <= 1e-6 * whole.plan.objective
